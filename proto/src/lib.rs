@@ -1,0 +1,1 @@
+//! Mesos wire schema (being written).
