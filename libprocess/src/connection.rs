@@ -1,0 +1,169 @@
+//! Outgoing messages: one persistent connection per peer address, messages
+//! written in order, and links that fire `exited` when it breaks.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use crate::message::Message;
+use crate::runtime::Runtime;
+use crate::upid::UPID;
+
+/// How long to wait for a peer to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes of queued messages written in one go.
+const WRITE_BATCH: usize = 256 * 1024;
+
+/// The persistent connections of one runtime, by peer address.
+#[derive(Default)]
+pub(crate) struct Connections {
+    peers: Mutex<HashMap<SocketAddr, Peer>>,
+    next_generation: AtomicU64,
+}
+
+struct Peer {
+    queue: mpsc::UnboundedSender<Message>,
+    /// (linker, linked-to) pairs watching this connection.
+    links: Vec<(UPID, UPID)>,
+    generation: u64,
+}
+
+impl Connections {
+    fn peers(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Peer>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `message` on the connection to its receiver's address,
+    /// connecting first if there is none.
+    pub(crate) fn send(&self, runtime: &Runtime, message: Message) {
+        let address = message.to.address();
+        let mut peers = self.peers();
+        let peer = self.peer(&mut peers, runtime, address);
+        // The receiving task only goes away after removing the peer, which
+        // needs the lock we hold; a failed send means it is exiting anyway.
+        let _ = peer.queue.send(message);
+    }
+
+    /// Links `linker` to remote `to`, connecting if needed.
+    pub(crate) fn link(&self, runtime: &Runtime, linker: &UPID, to: &UPID) {
+        let mut peers = self.peers();
+        let peer = self.peer(&mut peers, runtime, to.address());
+        let pair = (linker.clone(), to.clone());
+        if !peer.links.contains(&pair) {
+            peer.links.push(pair);
+        }
+    }
+
+    /// The addresses with a connection (open or being opened).
+    pub(crate) fn addresses(&self) -> Vec<SocketAddr> {
+        self.peers().keys().copied().collect()
+    }
+
+    /// Drops the links a terminated process made.
+    pub(crate) fn forget_linker(&self, linker: &UPID) {
+        for peer in self.peers().values_mut() {
+            peer.links.retain(|(l, _)| l != linker);
+        }
+    }
+
+    fn peer<'a>(
+        &self,
+        peers: &'a mut HashMap<SocketAddr, Peer>,
+        runtime: &Runtime,
+        address: SocketAddr,
+    ) -> &'a mut Peer {
+        peers.entry(address).or_insert_with(|| {
+            let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+            let (queue, receiver) = mpsc::unbounded_channel();
+            runtime.spawn_task(run(runtime.clone(), address, generation, receiver));
+            Peer {
+                queue,
+                links: Vec::new(),
+                generation,
+            }
+        })
+    }
+
+    /// Forgets the connection of `generation` to `address` and returns its
+    /// links; a newer connection to the same address is left alone.
+    fn close(&self, address: SocketAddr, generation: u64) -> Vec<(UPID, UPID)> {
+        let mut peers = self.peers();
+        match peers.get(&address) {
+            Some(peer) if peer.generation == generation => {
+                peers.remove(&address).map(|p| p.links).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Owns one connection: connects, writes queued messages in order, reads
+/// and discards the peer's answers, and on any failure forgets the
+/// connection and fires `exited` for its links. Messages queued on a
+/// broken connection are lost; the next send connects anew.
+async fn run(
+    runtime: Runtime,
+    address: SocketAddr,
+    generation: u64,
+    mut queue: mpsc::UnboundedReceiver<Message>,
+) {
+    match connect(address).await {
+        Ok(stream) => {
+            let (mut reader, mut writer) = stream.into_split();
+            let write = async {
+                let mut buffer = BytesMut::with_capacity(64 * 1024);
+                while let Some(message) = queue.recv().await {
+                    message.encode_into(&mut buffer);
+                    while buffer.len() < WRITE_BATCH {
+                        match queue.try_recv() {
+                            Ok(message) => message.encode_into(&mut buffer),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Err(error) = writer.write_all(&buffer).await {
+                        tracing::debug!("connection to {address} broke while writing: {error}");
+                        return;
+                    }
+                    buffer.clear();
+                }
+            };
+            let read = async {
+                let mut discard = vec![0u8; 16 * 1024];
+                loop {
+                    match reader.read(&mut discard).await {
+                        Ok(0) => return,
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::debug!("connection to {address} broke while reading: {error}");
+                            return;
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                _ = write => {}
+                _ = read => {}
+            }
+        }
+        Err(error) => tracing::debug!("failed to connect to {address}: {error}"),
+    }
+    queue.close();
+    for (linker, linked) in runtime.connections().close(address, generation) {
+        runtime.deliver_exited(&linker, &linked);
+    }
+}
+
+async fn connect(address: SocketAddr) -> std::io::Result<TcpStream> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
