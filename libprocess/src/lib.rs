@@ -16,6 +16,7 @@
 //! - `connection`: outgoing persistent connections and links.
 //! - `clock`: the pausable clock every timer goes through.
 //! - `metrics`: the recorder behind the `metrics` facade, pull gauges.
+//! - `testing`: test hooks to await or drop messages by name.
 //! - `builtin`: `/__processes__`, `/metrics/snapshot`, `/help`,
 //!   `/system/stats.json`, `/logging/toggle`.
 //!
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod process;
 pub mod runtime;
 mod server;
+pub mod testing;
 pub mod upid;
 
 pub use clock::{Clock, Timer};

@@ -18,6 +18,7 @@ use crate::mailbox::{self, Mailbox, Slot};
 use crate::message::Message;
 use crate::process::{Pid, Process};
 use crate::server;
+use crate::testing::Filters;
 use crate::upid::UPID;
 
 /// A running runtime. Cheap to clone; clones share everything.
@@ -39,6 +40,7 @@ pub(crate) struct Inner {
     connections: Connections,
     tasks: tokio::runtime::Handle,
     stop: Mutex<Option<Stop>>,
+    filters: RwLock<Option<Arc<Filters>>>,
 }
 
 struct Stop {
@@ -81,6 +83,7 @@ impl Runtime {
             connections: Connections::default(),
             tasks,
             stop: Mutex::new(None),
+            filters: RwLock::new(None),
         });
         let runtime = Runtime { inner };
         runtime.spawn_task(runtime.inner.clock.clone().run());
@@ -173,6 +176,43 @@ impl Runtime {
             .clone()
     }
 
+    /// The test hooks of this runtime (installed on first use): await or
+    /// drop messages on their way to this runtime's processes.
+    pub fn filters(&self) -> Arc<Filters> {
+        if let Some(filters) = self
+            .inner
+            .filters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return filters.clone();
+        }
+        self.inner
+            .filters
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Default::default)
+            .clone()
+    }
+
+    /// Delivers `message` to local process `slot`, unless a test filter
+    /// drops it. Returns false when it was not queued.
+    pub(crate) fn deliver_local(&self, slot: &dyn Slot, message: Message) -> bool {
+        if let Some(filters) = self
+            .inner
+            .filters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            if !filters.admit(&message) {
+                return true;
+            }
+        }
+        slot.deliver(message)
+    }
+
     /// Sends `message`: straight into the mailbox when the receiver lives
     /// in this runtime, otherwise over the persistent connection to its
     /// address. Never blocks; delivery is not confirmed.
@@ -180,7 +220,7 @@ impl Runtime {
         if self.is_local(&message.to) {
             match self.lookup(message.to.id()) {
                 Some(slot) => {
-                    slot.deliver(message);
+                    self.deliver_local(&*slot, message);
                 }
                 None => tracing::debug!(
                     "dropping '{}' from {}: no process {}",

@@ -155,7 +155,7 @@ fn deliver_message(
         name: Arc::from(name),
         body,
     };
-    if slot.deliver(message) {
+    if runtime.deliver_local(&*slot, message) {
         Response::status(202)
     } else {
         Response::not_found()
