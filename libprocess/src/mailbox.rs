@@ -215,7 +215,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mailbox: Arc<Mailbox<P>>, ru
                 break;
             }
             handled += 1;
-            if handled % EVENTS_PER_TURN == 0 {
+            if handled.is_multiple_of(EVENTS_PER_TURN) {
                 tokio::task::yield_now().await;
             }
         }

@@ -55,7 +55,11 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
                 .pipeline_flush(true)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             if let Err(error) = connection.await {
-                tracing::debug!("connection from {peer} ended: {error}");
+                if error.is_parse() || error.is_parse_too_large() {
+                    tracing::warn!("closing connection from {peer}: malformed request: {error}");
+                } else {
+                    tracing::debug!("connection from {peer} ended: {error}");
+                }
             }
         });
     }
