@@ -11,6 +11,7 @@
 //! [`parse_resource`].
 
 mod parse;
+pub mod proto;
 mod resource;
 
 use std::collections::{BTreeMap, BTreeSet};
