@@ -1,0 +1,295 @@
+//! The allocator actor: owns the [`HierarchicalAllocator`], runs a batch
+//! cycle every `--allocation_interval` on the runtime's clock, and a cycle
+//! soon after events that add or free resources. Events arriving together
+//! cause one cycle: the first marks a cycle pending and queues it behind
+//! the events already in the mailbox, later ones only widen it (the
+//! agents to look at, or all of them), as Mesos batches its allocation
+//! candidates.
+//!
+//! Metrics (Mesos's names): `allocator/mesos/allocation_runs`,
+//! `allocator/mesos/allocation_run_ms` (a timer),
+//! `allocator/mesos/allocation_run_latency_ms` (from the event or tick
+//! that asked for a cycle to its start), and after each cycle
+//! `allocator/mesos/resources/<name>/total` and
+//! `.../offered_or_allocated` for cpus, gpus, mem and disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libprocess::{Context, Process};
+use mesos_common::resources::Resources;
+
+use super::hierarchical::HierarchicalAllocator;
+use super::spec::{AgentCapabilities, AllocatorError, AllocatorOptions, FrameworkSpec};
+use super::OfferCallback;
+
+/// Which agents a pending cycle looks at.
+#[derive(Debug)]
+enum Candidates {
+    All,
+    Agents(BTreeSet<Arc<str>>),
+}
+
+/// The allocator process. Reach it through
+/// [`AllocatorHandle`](super::AllocatorHandle).
+pub struct AllocatorProcess {
+    allocator: HierarchicalAllocator,
+    offers: OfferCallback,
+    pending: Option<(Candidates, Instant)>,
+}
+
+impl AllocatorProcess {
+    /// A process around a fresh allocator.
+    pub fn new(options: AllocatorOptions, offers: OfferCallback) -> AllocatorProcess {
+        AllocatorProcess {
+            allocator: HierarchicalAllocator::new(options),
+            offers,
+            pending: None,
+        }
+    }
+
+    /// The allocator state, for queries.
+    pub fn allocator(&self) -> &HierarchicalAllocator {
+        &self.allocator
+    }
+
+    fn interval(&self) -> Duration {
+        self.allocator.options().allocation_interval
+    }
+
+    /// The batch tick: a cycle over every agent, then the next tick.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.request(ctx, None);
+        let interval = self.interval();
+        ctx.delay(interval, |p, ctx| p.tick(ctx));
+    }
+
+    /// Asks for a cycle over `agent` (or all agents), coalesced with any
+    /// cycle already pending.
+    fn request(&mut self, ctx: &mut Context<Self>, agent: Option<&str>) {
+        let now = Instant::now();
+        match (&mut self.pending, agent) {
+            (Some((Candidates::All, _)), _) => {}
+            (Some((candidates, _)), None) => *candidates = Candidates::All,
+            (Some((Candidates::Agents(set), _)), Some(agent)) => {
+                set.insert(Arc::from(agent));
+            }
+            (None, agent) => {
+                let candidates = match agent {
+                    Some(agent) => Candidates::Agents(BTreeSet::from([Arc::from(agent)])),
+                    None => Candidates::All,
+                };
+                self.pending = Some((candidates, now));
+                ctx.handle().post(|p, ctx| p.run_pending(ctx));
+            }
+        }
+    }
+
+    fn run_pending(&mut self, ctx: &mut Context<Self>) {
+        let Some((candidates, requested)) = self.pending.take() else {
+            return;
+        };
+        metrics::histogram!("allocator/mesos/allocation_run_latency_ms")
+            .record(requested.elapsed().as_secs_f64() * 1000.0);
+        let now = ctx.runtime().clock().now();
+        let started = Instant::now();
+        let allocations = match candidates {
+            Candidates::All => self.allocator.allocate(now),
+            Candidates::Agents(set) => {
+                let agents: Vec<Arc<str>> = set.into_iter().collect();
+                self.allocator.allocate_agents(now, &agents)
+            }
+        };
+        metrics::histogram!("allocator/mesos/allocation_run_ms")
+            .record(started.elapsed().as_secs_f64() * 1000.0);
+        metrics::counter!("allocator/mesos/allocation_runs").increment(1);
+        self.record_resources();
+        for allocation in allocations {
+            (self.offers)(allocation.framework_id, allocation.resources);
+        }
+    }
+
+    fn record_resources(&self) {
+        let (total, used) = self.allocator.resource_totals();
+        for name in ["cpus", "gpus", "mem", "disk"] {
+            metrics::gauge!(format!("allocator/mesos/resources/{name}/total"))
+                .set(total.get(name).copied().unwrap_or(0.0));
+            metrics::gauge!(format!(
+                "allocator/mesos/resources/{name}/offered_or_allocated"
+            ))
+            .set(used.get(name).copied().unwrap_or(0.0));
+        }
+    }
+
+    fn log(result: Result<(), AllocatorError>, what: &str) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!("allocator ignoring {what}: {error}");
+                false
+            }
+        }
+    }
+
+    pub(super) fn add_framework(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        spec: FrameworkSpec,
+        used: &BTreeMap<String, Resources>,
+        active: bool,
+        suppressed: &BTreeSet<String>,
+    ) {
+        let result = self
+            .allocator
+            .add_framework(id, spec, used, active, suppressed);
+        if Self::log(result, "add framework") {
+            self.request(ctx, None);
+        }
+    }
+
+    pub(super) fn remove_framework(&mut self, ctx: &mut Context<Self>, id: &str) {
+        if Self::log(self.allocator.remove_framework(id), "remove framework") {
+            self.request(ctx, None);
+        }
+    }
+
+    pub(super) fn activate_framework(&mut self, ctx: &mut Context<Self>, id: &str) {
+        if Self::log(self.allocator.activate_framework(id), "activate framework") {
+            self.request(ctx, None);
+        }
+    }
+
+    pub(super) fn deactivate_framework(&mut self, _ctx: &mut Context<Self>, id: &str) {
+        Self::log(
+            self.allocator.deactivate_framework(id),
+            "deactivate framework",
+        );
+    }
+
+    pub(super) fn update_framework(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        spec: FrameworkSpec,
+        suppressed: &BTreeSet<String>,
+    ) {
+        let result = self.allocator.update_framework(id, spec, suppressed);
+        if Self::log(result, "update framework") {
+            self.request(ctx, None);
+        }
+    }
+
+    pub(super) fn add_slave(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        capabilities: AgentCapabilities,
+        total: Resources,
+        used: &BTreeMap<String, Resources>,
+    ) {
+        let result = self.allocator.add_slave(id, capabilities, total, used);
+        if Self::log(result, "add agent") {
+            self.request(ctx, Some(id));
+        }
+    }
+
+    pub(super) fn remove_slave(&mut self, _ctx: &mut Context<Self>, id: &str) {
+        Self::log(self.allocator.remove_slave(id), "remove agent");
+    }
+
+    pub(super) fn update_slave(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        total: Option<Resources>,
+        capabilities: Option<AgentCapabilities>,
+    ) {
+        let result = self.allocator.update_slave(id, total, capabilities);
+        if Self::log(result, "update agent") {
+            self.request(ctx, Some(id));
+        }
+    }
+
+    pub(super) fn activate_slave(&mut self, ctx: &mut Context<Self>, id: &str) {
+        if Self::log(self.allocator.activate_slave(id), "activate agent") {
+            self.request(ctx, Some(id));
+        }
+    }
+
+    pub(super) fn deactivate_slave(&mut self, _ctx: &mut Context<Self>, id: &str) {
+        Self::log(self.allocator.deactivate_slave(id), "deactivate agent");
+    }
+
+    pub(super) fn update_allocation(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &str,
+        slave: &str,
+        from: &Resources,
+        to: &Resources,
+    ) {
+        let result = self.allocator.update_allocation(framework, slave, from, to);
+        if Self::log(result, "update allocation") {
+            self.request(ctx, Some(slave));
+        }
+    }
+
+    pub(super) fn recover_resources(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &str,
+        slave: &str,
+        resources: &Resources,
+        refuse: Option<Duration>,
+    ) {
+        let now = ctx.runtime().clock().now();
+        let result = self
+            .allocator
+            .recover_resources(framework, slave, resources, refuse, now);
+        if Self::log(result, "recover resources") {
+            self.request(ctx, Some(slave));
+        }
+    }
+
+    pub(super) fn suppress_offers(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        id: &str,
+        roles: &BTreeSet<String>,
+    ) {
+        Self::log(self.allocator.suppress_offers(id, roles), "suppress offers");
+    }
+
+    pub(super) fn revive_offers(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        roles: &BTreeSet<String>,
+    ) {
+        if Self::log(self.allocator.revive_offers(id, roles), "revive offers") {
+            self.request(ctx, None);
+        }
+    }
+
+    pub(super) fn update_weights(
+        &mut self,
+        ctx: &mut Context<Self>,
+        weights: &BTreeMap<String, f64>,
+    ) {
+        self.allocator.update_weights(weights);
+        self.request(ctx, None);
+    }
+}
+
+impl Process for AllocatorProcess {
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let interval = self.interval();
+        ctx.delay(interval, |p, ctx| p.tick(ctx));
+    }
+}
+
+#[cfg(test)]
+#[path = "process_tests.rs"]
+mod tests;

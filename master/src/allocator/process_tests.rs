@@ -1,0 +1,201 @@
+use std::sync::mpsc;
+
+use libprocess::{Config, Runtime};
+use mesos_proto::mesos::{framework_info, slave_info, FrameworkInfo};
+
+use crate::allocator::{AllocatorHandle, OfferCallback};
+
+use super::*;
+
+type Offered = (String, BTreeMap<String, BTreeMap<String, Resources>>);
+
+const BOUND: Duration = Duration::from_secs(10);
+
+fn runtime() -> Runtime {
+    Runtime::start(Config {
+        ip: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        ..Config::default()
+    })
+    .expect("runtime starts")
+}
+
+fn start(runtime: &Runtime) -> (AllocatorHandle, mpsc::Receiver<Offered>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let callback: OfferCallback = Arc::new(move |framework, offers| {
+        let _ = tx.lock().unwrap().send((framework, offers));
+    });
+    let handle = AllocatorHandle::spawn(runtime, AllocatorOptions::default(), callback)
+        .expect("allocator spawns");
+    (handle, rx)
+}
+
+fn framework(role: &str) -> FrameworkInfo {
+    #[allow(deprecated)]
+    FrameworkInfo {
+        name: "test".to_string(),
+        user: "root".to_string(),
+        role: Some(role.to_string()),
+        capabilities: vec![framework_info::Capability {
+            r#type: Some(framework_info::capability::Type::MultiRole as i32),
+        }],
+        roles: vec![role.to_string()],
+        ..Default::default()
+    }
+}
+
+/// What a current agent announces.
+fn agent_capabilities() -> Vec<slave_info::Capability> {
+    use slave_info::capability::Type;
+    [
+        Type::MultiRole,
+        Type::HierarchicalRole,
+        Type::ReservationRefinement,
+    ]
+    .into_iter()
+    .map(|t| slave_info::Capability {
+        r#type: Some(t as i32),
+    })
+    .collect()
+}
+
+fn res(text: &str) -> Resources {
+    Resources::parse(text, "*").unwrap()
+}
+
+/// Waits until every event queued before it has been handled.
+fn settle(runtime: &Runtime, handle: &AllocatorHandle) {
+    let pid = handle.pid().clone();
+    runtime
+        .block_on(async move { pid.dispatch(|_, _| ()).await })
+        .expect("allocator alive");
+}
+
+fn agents_offered(offer: &Offered) -> Vec<String> {
+    offer
+        .1
+        .values()
+        .flat_map(|agents| agents.keys().cloned())
+        .collect()
+}
+
+#[test]
+fn a_new_agent_is_offered_soon_and_a_refusal_lasts_until_the_clock_passes_it() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    handle.add_framework(
+        "f1",
+        &framework("*"),
+        BTreeMap::new(),
+        true,
+        BTreeSet::new(),
+    );
+    handle.add_slave(
+        "s1",
+        &agent_capabilities(),
+        res("cpus:2;mem:1024"),
+        BTreeMap::new(),
+    );
+
+    // Adding resources triggers a cycle without waiting for the interval.
+    let (framework_id, offered) = offers.recv_timeout(BOUND).expect("an offer");
+    assert_eq!(framework_id, "f1");
+    let resources = offered["*"]["s1"].clone();
+    let mut expected = res("cpus:2;mem:1024");
+    expected.allocate("*");
+    assert_eq!(resources, expected);
+
+    handle.recover_resources("f1", "s1", resources, Some(Duration::from_secs(3)));
+    settle(&runtime, &handle);
+    runtime.clock().advance(Duration::from_secs(1));
+    settle(&runtime, &handle);
+    runtime.clock().advance(Duration::from_secs(1));
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err(), "filtered for 3 seconds");
+
+    // The batch cycle at 3 seconds finds the filter expired.
+    runtime.clock().advance(Duration::from_secs(1));
+    let (framework_id, offered) = offers.recv_timeout(BOUND).expect("offered again");
+    assert_eq!(framework_id, "f1");
+    assert_eq!(agents_offered(&(framework_id, offered)), ["s1"]);
+    runtime.shutdown();
+}
+
+#[test]
+fn a_burst_of_events_causes_one_cycle() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+
+    // Hold the process while the burst is queued.
+    let (release, held) = mpsc::channel::<()>();
+    handle.pid().post(move |_, _| {
+        let _ = held.recv_timeout(BOUND);
+    });
+    handle.add_framework(
+        "f1",
+        &framework("web"),
+        BTreeMap::new(),
+        true,
+        BTreeSet::new(),
+    );
+    for i in 0..5 {
+        handle.add_slave(
+            &format!("s{i}"),
+            &agent_capabilities(),
+            res("cpus:1;mem:256"),
+            BTreeMap::new(),
+        );
+    }
+    release.send(()).unwrap();
+    settle(&runtime, &handle);
+
+    let first = offers.recv_timeout(BOUND).expect("offers");
+    assert_eq!(agents_offered(&first).len(), 5);
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err(), "one callback for the burst");
+    runtime.shutdown();
+}
+
+#[test]
+fn suppressed_frameworks_get_offers_again_after_revive() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    handle.add_framework(
+        "f1",
+        &framework("*"),
+        BTreeMap::new(),
+        true,
+        BTreeSet::new(),
+    );
+    handle.suppress_offers("f1", BTreeSet::new());
+    handle.add_slave(
+        "s1",
+        &agent_capabilities(),
+        res("cpus:2;mem:1024"),
+        BTreeMap::new(),
+    );
+    settle(&runtime, &handle);
+    runtime.clock().advance(Duration::from_secs(2));
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err());
+
+    handle.revive_offers("f1", BTreeSet::new());
+    let offer = offers.recv_timeout(BOUND).expect("an offer after revive");
+    assert_eq!(agents_offered(&offer), ["s1"]);
+
+    let roles = runtime
+        .block_on({
+            let handle = handle.clone();
+            async move { handle.roles().await }
+        })
+        .unwrap();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0].role, "*");
+    assert_eq!(roles[0].frameworks, ["f1"]);
+    assert_eq!(roles[0].allocated.cpus(), Some(2.0));
+    runtime.shutdown();
+}
