@@ -1,0 +1,92 @@
+//! `/master/tasks`: every task, paged.
+
+use libprocess::{Context, Reply, Request, Response};
+use serde_json::{json, Value};
+
+use super::{json_reply, model};
+use crate::master::Master;
+
+/// Help for `/master/tasks`.
+pub const HELP: &str = "Lists tasks from all active frameworks.\n\
+Query parameters: limit (default 100), offset (default 0),\n\
+order (asc|des by timestamp, default des), framework_id, task_id.";
+
+/// The paging a request asks for.
+#[derive(Debug, PartialEq)]
+pub struct Paging {
+    /// At most this many tasks.
+    pub limit: usize,
+    /// Skip this many first.
+    pub offset: usize,
+    /// Oldest first (`asc`) rather than newest first (`des`).
+    pub ascending: bool,
+}
+
+/// Reads `limit`, `offset` and `order`, with Mesos's defaults and errors.
+pub fn paging(request: &Request) -> Result<Paging, String> {
+    let number = |name: &str, default: usize| match request.query.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| format!("Failed to parse {name}: '{v}' is not a non-negative number")),
+    };
+    let ascending = match request.query.get("order").map(String::as_str) {
+        None | Some("des") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(format!(
+                "Failed to parse order: '{other}' is not a valid order"
+            ))
+        }
+    };
+    Ok(Paging {
+        limit: number("limit", 100)?,
+        offset: number("offset", 0)?,
+        ascending,
+    })
+}
+
+fn started(task: &mesos_proto::mesos::Task) -> f64 {
+    task.statuses
+        .first()
+        .and_then(|s| s.timestamp)
+        .unwrap_or(0.0)
+}
+
+/// `GET /master/tasks`.
+pub fn tasks(master: &mut Master, _: &mut Context<Master>, request: Request) -> Reply {
+    let paging = match paging(&request) {
+        Ok(p) => p,
+        Err(error) => return Reply::Now(Response::bad_request(error)),
+    };
+    let framework = request.query.get("framework_id");
+    let task_id = request.query.get("task_id");
+    let mut all: Vec<&mesos_proto::mesos::Task> = master
+        .state
+        .frameworks
+        .values()
+        .filter(|f| framework.is_none_or(|w| *w == f.id))
+        .flat_map(|f| {
+            f.tasks
+                .values()
+                .chain(f.unreachable_tasks.iter())
+                .chain(f.completed_tasks.iter())
+        })
+        .filter(|t| task_id.is_none_or(|w| *w == t.task_id.value))
+        .collect();
+    all.sort_by(|a, b| {
+        started(a)
+            .total_cmp(&started(b))
+            .then_with(|| a.task_id.value.cmp(&b.task_id.value))
+    });
+    if !paging.ascending {
+        all.reverse();
+    }
+    let page: Vec<Value> = all
+        .into_iter()
+        .skip(paging.offset)
+        .take(paging.limit)
+        .map(model::task)
+        .collect();
+    json_reply(&request, json!({ "tasks": page }))
+}

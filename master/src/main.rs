@@ -1,0 +1,82 @@
+//! `mesos-master`: loads its flags (command line, then `MESOS_*`), starts
+//! a libprocess runtime on `--ip`/`--port`, and runs the master until
+//! killed.
+
+use std::net::IpAddr;
+
+use libprocess::{Config, Runtime};
+use mesos_master::flags::{flag_set, MasterFlags};
+use mesos_master::master::VERSION;
+use mesos_master::{MasterHandle, MasterOptions};
+
+fn main() {
+    let set = flag_set();
+    let flags = set.load_or_exit();
+    if flags.get_bool("version") == Some(true) {
+        println!("mesos {VERSION}");
+        return;
+    }
+    let master_flags = match MasterFlags::from_flags(&flags) {
+        Ok(f) => f,
+        Err(error) => {
+            eprintln!("{}", set.usage(flags.program(), Some(&error.to_string())));
+            std::process::exit(1);
+        }
+    };
+    let level = match flags.get_str("logging_level") {
+        Some("WARNING") => "warn",
+        Some("ERROR") => "error",
+        _ => "info",
+    };
+    if flags.get_bool("quiet") != Some(true) {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+            )
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(error) => fail(&error.to_string()),
+    };
+    if let Some(ip) = flags.get_str("ip") {
+        config.ip = ip
+            .parse::<IpAddr>()
+            .unwrap_or_else(|_| fail("invalid --ip"));
+    }
+    config.port = flags.get_u16("port").unwrap_or(5050);
+    if let Some(ip) = flags.get_str("advertise_ip") {
+        config.advertise_ip = Some(
+            ip.parse()
+                .unwrap_or_else(|_| fail("invalid --advertise_ip")),
+        );
+    }
+    if let Some(port) = flags.get_u16("advertise_port") {
+        config.advertise_port = Some(port);
+    }
+    let runtime = match Runtime::start(config) {
+        Ok(r) => r,
+        Err(error) => fail(&error.to_string()),
+    };
+    let master = match MasterHandle::start(
+        &runtime,
+        MasterOptions {
+            flags: master_flags,
+        },
+    ) {
+        Ok(m) => m,
+        Err(error) => fail(&error.to_string()),
+    };
+    tracing::info!("master started at {}", master.upid());
+    // Run until killed.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("mesos-master: {message}");
+    std::process::exit(1);
+}
