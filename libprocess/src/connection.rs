@@ -18,6 +18,8 @@ use crate::upid::UPID;
 
 /// How long to wait for a peer to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing connection waits for the peer to close its side.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Bytes of queued messages written in one go.
 const WRITE_BATCH: usize = 256 * 1024;
 
@@ -30,6 +32,7 @@ pub(crate) struct Connections {
 
 struct Peer {
     queue: mpsc::UnboundedSender<Message>,
+    task: tokio::task::JoinHandle<()>,
     /// (linker, linked-to) pairs watching this connection.
     links: Vec<(UPID, UPID)>,
     generation: u64,
@@ -82,13 +85,22 @@ impl Connections {
         peers.entry(address).or_insert_with(|| {
             let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
             let (queue, receiver) = mpsc::unbounded_channel();
-            runtime.spawn_task(run(runtime.clone(), address, generation, receiver));
+            let task = runtime.spawn_handle(run(runtime.clone(), address, generation, receiver));
             Peer {
                 queue,
+                task,
                 links: Vec::new(),
                 generation,
             }
         })
+    }
+
+    /// Closes every connection once what is queued on it is written, and
+    /// waits for that, at most `timeout`.
+    pub(crate) async fn drain(&self, timeout: Duration) {
+        // Dropping a peer's sender ends its writer after the queued messages.
+        let tasks: Vec<_> = self.peers().drain().map(|(_, peer)| peer.task).collect();
+        let _ = tokio::time::timeout(timeout, futures::future::join_all(tasks)).await;
     }
 
     /// Forgets the connection of `generation` to `address` and returns its
@@ -133,6 +145,8 @@ async fn run(
                     }
                     buffer.clear();
                 }
+                // Closed by `drain`: everything is written. Say so with a FIN.
+                let _ = writer.shutdown().await;
             };
             let read = async {
                 let mut discard = vec![0u8; 16 * 1024];
@@ -147,9 +161,16 @@ async fn run(
                     }
                 }
             };
+            tokio::pin!(read);
             tokio::select! {
-                _ = write => {}
-                _ = read => {}
+                // The peer closed or broke the connection.
+                _ = &mut read => {}
+                // Our side is done; keep reading the peer's answers until it
+                // closes too, since closing a socket with unread input resets
+                // it and the peer would drop requests it has not read yet.
+                _ = write => {
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, read).await;
+                }
             }
         }
         Err(error) => tracing::debug!("failed to connect to {address}: {error}"),

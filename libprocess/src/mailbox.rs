@@ -67,7 +67,9 @@ pub(crate) trait Slot: Send + Sync {
     fn deliver(&self, message: Message) -> bool;
     fn http(&self, request: Request, reply: oneshot::Sender<Reply>) -> bool;
     fn exited(&self, pid: UPID) -> bool;
-    fn terminate(&self);
+    /// Terminates once the events queued now are handled.
+    fn terminate_after_queued(&self);
+    fn terminated(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
     fn describe(&self) -> Value;
     fn routes(&self) -> BTreeMap<String, String>;
 }
@@ -173,8 +175,12 @@ impl<P: Process> Slot for Mailbox<P> {
         self.push(Event::Exited(pid))
     }
 
-    fn terminate(&self) {
-        Mailbox::terminate(self)
+    fn terminate_after_queued(&self) {
+        self.push(Event::Terminate);
+    }
+
+    fn terminated(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(Mailbox::terminated(self))
     }
 
     fn describe(&self) -> Value {

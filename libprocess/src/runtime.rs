@@ -21,6 +21,10 @@ use crate::server;
 use crate::testing::Filters;
 use crate::upid::UPID;
 
+/// How long `shutdown` waits for processes to finish their queues, and then
+/// for connections to write theirs.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A running runtime. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Runtime {
@@ -332,6 +336,13 @@ impl Runtime {
         self.inner.tasks.spawn(future);
     }
 
+    pub(crate) fn spawn_handle(
+        &self,
+        future: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        self.inner.tasks.spawn(future)
+    }
+
     /// Runs `future` on the runtime's threads and waits for it from
     /// synchronous code (not from inside the runtime's own tasks).
     pub fn block_on<T: Send + 'static>(
@@ -346,9 +357,12 @@ impl Runtime {
             .expect("the runtime stopped while blocking on a future")
     }
 
-    /// Terminates every process, stops serving, and stops the threads.
-    /// Messages not yet written are lost. Call it from outside the
-    /// runtime's own tasks: it waits for their threads to end.
+    /// Stops the runtime gracefully: every process handles what was queued
+    /// for it before being told to terminate, then finalizes; every
+    /// connection writes what was sent on it; then serving stops and the
+    /// threads end. Each wait is bounded by `SHUTDOWN_GRACE`, after which
+    /// what is left is dropped. Call it from outside the runtime's own
+    /// tasks: it waits for their threads to end.
     pub fn shutdown(&self) {
         let Some(stop) = self
             .inner
@@ -360,9 +374,18 @@ impl Runtime {
             return;
         };
         let slots: Vec<Arc<dyn Slot>> = self.processes_mut().values().cloned().collect();
-        for slot in slots {
-            slot.terminate();
-        }
+        let runtime = self.clone();
+        self.block_on(async move {
+            let ended: Vec<_> = slots
+                .iter()
+                .map(|slot| {
+                    slot.terminate_after_queued();
+                    slot.terminated()
+                })
+                .collect();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(ended)).await;
+            runtime.inner.connections.drain(SHUTDOWN_GRACE).await;
+        });
         let _ = stop.tokio.send(());
         let _ = stop.thread.join();
     }

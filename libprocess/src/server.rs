@@ -53,6 +53,9 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
             let connection = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
                 .pipeline_flush(true)
+                // A peer that sent its last messages and closed must still
+                // have every buffered request handled.
+                .half_close(true)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             if let Err(error) = connection.await {
                 if error.is_parse() || error.is_parse_too_large() {

@@ -274,3 +274,27 @@ fn delegate_receives_unknown_and_root_paths() {
     assert_eq!(get(&format!("{base}/metrics/snapshot")).0, 200);
     runtime.shutdown();
 }
+
+#[test]
+fn shutdown_handles_queued_work_and_writes_what_was_sent() {
+    let receiver = runtime();
+    let (probe, seen) = probe(&receiver, "probe", &["last"]);
+    let sender = runtime();
+    let (busy, _) = support::probe(&sender, "sender", &[]);
+    let to = probe.upid().clone();
+    // Queued before the shutdown: must still run, and its messages must
+    // still reach the other runtime.
+    busy.post(move |_, ctx| {
+        for i in 0..500u32 {
+            ctx.send_raw(&to, "last", Bytes::from(i.to_string()));
+        }
+    });
+    sender.shutdown();
+    for i in 0..500u32 {
+        match next(&seen) {
+            Seen::Message(m) => assert_eq!(m.body, Bytes::from(i.to_string())),
+            other => panic!("expected message {i}, saw {other:?}"),
+        }
+    }
+    receiver.shutdown();
+}
