@@ -426,7 +426,9 @@ fn start_tokio(
             runtime.block_on(async {
                 let _ = stop_rx.await;
             });
-            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            // `Runtime::shutdown` has already drained what matters; blocking
+            // tasks (a fetch, a read of stdin) must not hold the exit up.
+            runtime.shutdown_background();
         })
         .map_err(|e| Error::Start(e.to_string()))?;
     Ok((handle, stop_tx, thread))
