@@ -9,7 +9,6 @@
 //!   status updates, scheduler calls).
 //! - `state`: the master's model of frameworks, agents, tasks and offers.
 //! - `validation`: pure checks of what agents and frameworks send.
-//! - `resources`: wire resources to and from `mesos_common::Resources`.
 //! - `observer`: the per-agent ping process (`slave-observer(N)`).
 //! - `registrar`: the registry, its durable store, and its process.
 //! - `allocator`: the hierarchical DRF allocator.
@@ -31,7 +30,6 @@ pub mod master;
 pub mod metrics;
 pub mod observer;
 pub mod registrar;
-pub mod resources;
 pub mod state;
 pub mod validation;
 

@@ -3,6 +3,7 @@
 //! process owns one `State` and is the only one to change it.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use libprocess::{Pid, Timer, UPID};
 use mesos_common::Resources;
@@ -131,13 +132,18 @@ pub struct Framework {
     pub reregistered_time: Option<f64>,
     /// Unix seconds of its removal.
     pub unregistered_time: Option<f64>,
-    /// Its live tasks, by task ID.
-    pub tasks: HashMap<String, Task>,
+    /// Its live tasks, by task ID. Shared with the endpoints' snapshots:
+    /// change one with `Arc::make_mut`, which copies it only while a
+    /// snapshot still holds it.
+    pub tasks: HashMap<String, Arc<Task>>,
     /// Its terminal tasks, oldest first, at most
     /// `--max_completed_tasks_per_framework`.
-    pub completed_tasks: VecDeque<Task>,
+    pub completed_tasks: VecDeque<Arc<Task>>,
     /// Tasks lost with an unreachable agent, oldest first.
-    pub unreachable_tasks: VecDeque<Task>,
+    pub unreachable_tasks: VecDeque<Arc<Task>>,
+    /// How many of `unreachable_tasks` have each task ID (checked on every
+    /// launch; kept in step by `add_unreachable_task`).
+    unreachable_task_ids: HashMap<String, u32>,
     /// Its outstanding offers.
     pub offers: HashSet<String>,
     /// The executors it runs, by agent ID and executor ID.
@@ -170,6 +176,7 @@ impl Framework {
             tasks: HashMap::new(),
             completed_tasks: VecDeque::new(),
             unreachable_tasks: VecDeque::new(),
+            unreachable_task_ids: HashMap::new(),
             offers: HashSet::new(),
             executors: HashMap::new(),
             used: Resources::new(),
@@ -188,7 +195,7 @@ impl Framework {
 
     /// Keeps `task` among the completed ones, dropping the oldest past
     /// `limit`.
-    pub fn add_completed_task(&mut self, task: Task, limit: usize) {
+    pub fn add_completed_task(&mut self, task: Arc<Task>, limit: usize) {
         if limit == 0 {
             return;
         }
@@ -200,21 +207,31 @@ impl Framework {
 
     /// Keeps `task` among the unreachable ones, dropping the oldest past
     /// `limit`.
-    pub fn add_unreachable_task(&mut self, task: Task, limit: usize) {
+    pub fn add_unreachable_task(&mut self, task: Arc<Task>, limit: usize) {
         if limit == 0 {
             return;
         }
         while self.unreachable_tasks.len() >= limit {
-            self.unreachable_tasks.pop_front();
+            if let Some(old) = self.unreachable_tasks.pop_front() {
+                let id = &old.task_id.value;
+                if let Some(n) = self.unreachable_task_ids.get_mut(id) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.unreachable_task_ids.remove(id);
+                    }
+                }
+            }
         }
+        *self
+            .unreachable_task_ids
+            .entry(task.task_id.value.clone())
+            .or_default() += 1;
         self.unreachable_tasks.push_back(task);
     }
 
     /// Whether `task_id` was lost with an unreachable agent.
     pub fn has_unreachable_task(&self, task_id: &str) -> bool {
-        self.unreachable_tasks
-            .iter()
-            .any(|t| t.task_id.value == task_id)
+        self.unreachable_task_ids.contains_key(task_id)
     }
 }
 
@@ -276,8 +293,9 @@ impl Agent {
 pub struct Offer {
     /// What the framework was sent.
     pub info: OfferInfo,
-    /// The offered resources (allocated to `role`).
-    pub resources: Resources,
+    /// The offered resources (allocated to `role`), as the allocator
+    /// shared them.
+    pub resources: Arc<Resources>,
     /// The role the resources are allocated to.
     pub role: String,
     /// The framework it went to.
@@ -291,8 +309,13 @@ pub struct Offer {
 /// Everything the master knows about the cluster.
 #[derive(Default)]
 pub struct State {
-    /// Registered (and recovered) frameworks by ID.
+    /// Registered (and recovered) frameworks by ID. Add and remove them
+    /// with `insert_framework` / `remove_framework`, and move them with
+    /// `set_framework_pid`, which keep `framework_pids` in step.
     pub frameworks: HashMap<String, Framework>,
+    /// Framework IDs by scheduler UPID: every message from a scheduler
+    /// looks its framework up.
+    pub framework_pids: HashMap<UPID, String>,
     /// Frameworks that were removed, oldest first, at most
     /// `--max_completed_frameworks`.
     pub completed_frameworks: VecDeque<Framework>,
@@ -349,9 +372,42 @@ impl State {
 
     /// The framework whose scheduler is `pid`.
     pub fn framework_by_pid(&self, pid: &UPID) -> Option<&Framework> {
-        self.frameworks
-            .values()
-            .find(|f| f.pid.as_ref() == Some(pid))
+        self.framework_pids
+            .get(pid)
+            .and_then(|id| self.frameworks.get(id))
+    }
+
+    /// Adds `framework`, indexing its UPID.
+    pub fn insert_framework(&mut self, framework: Framework) {
+        if let Some(pid) = &framework.pid {
+            self.framework_pids
+                .insert(pid.clone(), framework.id.clone());
+        }
+        self.frameworks.insert(framework.id.clone(), framework);
+    }
+
+    /// Moves framework `id`'s scheduler to `pid`.
+    pub fn set_framework_pid(&mut self, id: &str, pid: UPID) {
+        if let Some(framework) = self.frameworks.get_mut(id) {
+            if let Some(old) = framework.pid.take() {
+                if self.framework_pids.get(&old).map(String::as_str) == Some(id) {
+                    self.framework_pids.remove(&old);
+                }
+            }
+            self.framework_pids.insert(pid.clone(), id.to_string());
+            framework.pid = Some(pid);
+        }
+    }
+
+    /// Removes framework `id` and its UPID index entry.
+    pub fn remove_framework(&mut self, id: &str) -> Option<Framework> {
+        let framework = self.frameworks.remove(id)?;
+        if let Some(pid) = &framework.pid {
+            if self.framework_pids.get(pid).map(String::as_str) == Some(id) {
+                self.framework_pids.remove(pid);
+            }
+        }
+        Some(framework)
     }
 
     /// Whether a framework ID was removed.
@@ -408,7 +464,7 @@ mod tests {
         for i in 0..5 {
             let mut task = Task::default();
             task.task_id.value = i.to_string();
-            framework.add_completed_task(task, 3);
+            framework.add_completed_task(Arc::new(task), 3);
         }
         let ids: Vec<_> = framework
             .completed_tasks

@@ -24,16 +24,14 @@ pub mod agent {
     use mesos_proto::internal::ReregisterSlaveMessage;
     use mesos_proto::mesos::{Resource, SlaveInfo};
 
-    use crate::resources;
-
     /// A registering agent's info: valid resources. Returns its total.
     pub fn registration(info: &SlaveInfo, checkpointed: &[Resource]) -> Result<Resources, String> {
         if info.hostname.is_empty() {
             return Err("Agent has an empty hostname".into());
         }
-        resources::from_proto(checkpointed)
+        Resources::from_proto(checkpointed)
             .map_err(|e| format!("Invalid checkpointed resources: {e}"))?;
-        resources::from_proto(&info.resources).map_err(|e| format!("Invalid resources: {e}"))
+        Resources::from_proto(&info.resources).map_err(|e| format!("Invalid resources: {e}"))
     }
 
     /// A reregistering agent: an ID, valid resources and tasks.
@@ -55,7 +53,7 @@ pub mod agent {
                     task.task_id.value, task.slave_id.value
                 ));
             }
-            resources::from_proto(&task.resources)
+            Resources::from_proto(&task.resources)
                 .map_err(|e| format!("Task uses invalid resources: {e}"))?;
         }
         for executor in &message.executor_infos {
@@ -190,7 +188,6 @@ pub mod task {
     use mesos_common::Resources;
     use mesos_proto::mesos::TaskInfo;
 
-    use crate::resources;
     use crate::state::{Agent, Framework};
 
     /// Checks `task` in Mesos's order. Returns the task's resources and,
@@ -278,7 +275,7 @@ pub mod task {
     /// Wire resources as allocated to `role` (frameworks that are not
     /// MULTI_ROLE send them without allocation info).
     fn allocated(wire: &[mesos_proto::mesos::Resource], role: &str) -> Result<Resources, String> {
-        let mut resources = resources::from_proto(wire)?;
+        let mut resources = Resources::from_proto(wire).map_err(|e| e.to_string())?;
         if resources.iter().any(|r| r.allocation_role.is_none()) {
             resources.allocate(role);
         }

@@ -1,14 +1,14 @@
 //! Conversions between [`Resource`]/[`Resources`] and the wire's
-//! `mesos.Resource`, in one place for the master, the agent and the
-//! drivers.
+//! `mesos.Resource`: the one conversion the master, the agent and the
+//! drivers use.
 //!
 //! Decoding takes both formats Mesos uses: the "pre-refinement" one of
 //! old agents and frameworks (the legacy `role` field, plus `reservation`
 //! for a dynamic reservation) and the "post-refinement" `reservations`
-//! stack. Encoding writes the post-refinement stack, with `role: "*"` on
-//! unreserved resources as a Mesos 1.11 agent sends them;
-//! [`Resource::to_proto_pre_refinement`] writes the old format for peers
-//! without `RESERVATION_REFINEMENT`.
+//! stack. Encoding writes what the receiver expects, as a [`Format`]:
+//! Mesos 1.11 peers differ in the reservation format, in whether
+//! unreserved resources carry the legacy `role: "*"`, and in whether
+//! `allocation_info` is sent (see the named formats on [`Format`]).
 
 use mesos_proto::mesos as pb;
 use mesos_proto::mesos::resource::disk_info::source::Type as PbSourceType;
@@ -22,6 +22,65 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::values::{Ranges, Scalar, Value};
+
+/// How resources are written for a receiver. The named constants are the
+/// formats a real Mesos 1.11 cluster puts on the wire
+/// (`compat/captures/real_mesos_1.11_master-agent-framework`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Format {
+    /// Reserved resources as the `reservations` stack (peers with
+    /// `RESERVATION_REFINEMENT`). Otherwise as `role`, plus `reservation`
+    /// when dynamic; a refined reservation (more than one) cannot be
+    /// written so and keeps the stack, as Mesos's downgrade leaves it.
+    pub refined: bool,
+    /// With `allocation_info` when the resource is allocated to a role
+    /// (`MULTI_ROLE` frameworks, and agents).
+    pub allocation_info: bool,
+    /// Unreserved resources carry the legacy `role: "*"` even in the
+    /// refined format. (The pre-refinement format always writes `role`.)
+    pub legacy_unreserved_role: bool,
+}
+
+impl Format {
+    /// What a Mesos 1.11 agent sends (`RegisterSlaveMessage`,
+    /// `ReregisterSlaveMessage`, `UpdateSlaveMessage`): resources
+    /// downgraded to the pre-refinement format where they can be, so
+    /// unreserved ones carry `role: "*"`; allocation info on task and
+    /// executor resources.
+    pub const AGENT: Format = Format {
+        refined: false,
+        allocation_info: true,
+        legacy_unreserved_role: true,
+    };
+
+    /// What the master sends a framework with `MULTI_ROLE` and
+    /// `RESERVATION_REFINEMENT` (libmesos 1.x), and what it sends agents
+    /// in `RunTaskMessage`: the `reservations` stack, no `role` on
+    /// unreserved resources, `allocation_info` set.
+    pub const REFINED_FRAMEWORK: Format = Format {
+        refined: true,
+        allocation_info: true,
+        legacy_unreserved_role: false,
+    };
+
+    /// What the master sends a framework with neither capability (the
+    /// pesos driver, pre-1.0 drivers): `role` and `reservation`, no
+    /// allocation info.
+    pub const LEGACY_FRAMEWORK: Format = Format {
+        refined: false,
+        allocation_info: false,
+        legacy_unreserved_role: true,
+    };
+
+    /// The format for a framework with the given capabilities.
+    pub const fn for_framework(reservation_refinement: bool, multi_role: bool) -> Format {
+        Format {
+            refined: reservation_refinement,
+            allocation_info: multi_role,
+            legacy_unreserved_role: !reservation_refinement,
+        }
+    }
+}
 
 fn invalid(resource: &pb::Resource, reason: impl Into<String>) -> Error {
     Error::InvalidResource {
@@ -225,54 +284,64 @@ impl Resource {
         Ok(resource)
     }
 
-    /// Encodes in the post-refinement format (the `reservations` stack),
-    /// with the legacy `role` set to `*` when unreserved.
-    #[allow(deprecated)]
+    /// Encodes in [`Format::AGENT`], what a Mesos 1.11 agent sends; use
+    /// [`Resource::to_proto_in`] for other receivers.
     pub fn to_proto(&self) -> pb::Resource {
-        let mut out = self.proto_common();
-        if self.reservations.is_empty() {
-            out.role = Some(UNRESERVED_ROLE.to_string());
+        self.to_proto_in(Format::AGENT)
+    }
+
+    /// Encodes for a receiver that reads `format`.
+    #[allow(deprecated)]
+    pub fn to_proto_in(&self, format: Format) -> pb::Resource {
+        let mut out = self.proto_common(format.allocation_info);
+        match self.reservations.as_slice() {
+            [] => {
+                if format.legacy_unreserved_role || !format.refined {
+                    out.role = Some(UNRESERVED_ROLE.to_string());
+                }
+            }
+            [single] if !format.refined => {
+                out.role = Some(single.role.clone());
+                if single.kind == ReservationType::Dynamic {
+                    out.reservation = Some(pb::resource::ReservationInfo {
+                        principal: single.principal.clone(),
+                        labels: labels_to(&single.labels),
+                        role: None,
+                        r#type: None,
+                    });
+                }
+            }
+            stack => {
+                out.reservations = stack
+                    .iter()
+                    .map(|x| pb::resource::ReservationInfo {
+                        principal: x.principal.clone(),
+                        labels: labels_to(&x.labels),
+                        role: Some(x.role.clone()),
+                        r#type: Some(match x.kind {
+                            ReservationType::Static => PbReservationType::Static as i32,
+                            ReservationType::Dynamic => PbReservationType::Dynamic as i32,
+                        }),
+                    })
+                    .collect();
+            }
         }
-        out.reservations = self
-            .reservations
-            .iter()
-            .map(|x| pb::resource::ReservationInfo {
-                principal: x.principal.clone(),
-                labels: labels_to(&x.labels),
-                role: Some(x.role.clone()),
-                r#type: Some(match x.kind {
-                    ReservationType::Static => PbReservationType::Static as i32,
-                    ReservationType::Dynamic => PbReservationType::Dynamic as i32,
-                }),
-            })
-            .collect();
         out
     }
 
     /// Encodes in the pre-refinement format (`role`, plus `reservation`
     /// when dynamic) for peers without `RESERVATION_REFINEMENT`; `None`
     /// when the reservation is refined and cannot be expressed so.
-    #[allow(deprecated)]
     pub fn to_proto_pre_refinement(&self) -> Option<pb::Resource> {
-        if self.reservations.len() > 1 {
-            return None;
-        }
-        let mut out = self.proto_common();
-        out.role = Some(self.role().to_string());
-        if let Some(x) = self.reservations.first() {
-            if x.kind == ReservationType::Dynamic {
-                out.reservation = Some(pb::resource::ReservationInfo {
-                    principal: x.principal.clone(),
-                    labels: labels_to(&x.labels),
-                    role: None,
-                    r#type: None,
-                });
-            }
-        }
-        Some(out)
+        (self.reservations.len() <= 1).then(|| {
+            self.to_proto_in(Format {
+                allocation_info: true,
+                ..Format::LEGACY_FRAMEWORK
+            })
+        })
     }
 
-    fn proto_common(&self) -> pb::Resource {
+    fn proto_common(&self, allocation_info: bool) -> pb::Resource {
         let mut out = pb::Resource {
             name: self.name.clone(),
             ..Default::default()
@@ -302,12 +371,14 @@ impl Resource {
             // type alone says what it was.
             Value::Text(_) => out.r#type = PbValueType::Text as i32,
         }
-        out.allocation_info =
-            self.allocation_role
-                .as_ref()
-                .map(|role| pb::resource::AllocationInfo {
-                    role: Some(role.clone()),
-                });
+        if allocation_info {
+            out.allocation_info =
+                self.allocation_role
+                    .as_ref()
+                    .map(|role| pb::resource::AllocationInfo {
+                        role: Some(role.clone()),
+                    });
+        }
         out.disk = self.disk.as_ref().map(disk_to);
         out.revocable = self.revocable.then(pb::resource::RevocableInfo::default);
         out.provider_id = self
@@ -333,9 +404,15 @@ impl Resources {
         Ok(out)
     }
 
-    /// Encodes every resource in the post-refinement format.
+    /// Encodes every resource in [`Format::AGENT`], what a Mesos 1.11
+    /// agent sends.
     pub fn to_proto(&self) -> Vec<pb::Resource> {
-        self.iter().map(Resource::to_proto).collect()
+        self.to_proto_in(Format::AGENT)
+    }
+
+    /// Encodes every resource for a receiver that reads `format`.
+    pub fn to_proto_in(&self, format: Format) -> Vec<pb::Resource> {
+        self.iter().map(|r| r.to_proto_in(format)).collect()
     }
 
     /// These resources with every allocation role set to `role` (or
@@ -363,156 +440,5 @@ impl Resources {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use mesos_proto::Message;
-
-    fn parse(text: &str) -> Resources {
-        Resources::parse(text, "*").unwrap()
-    }
-
-    #[test]
-    fn round_trips_through_the_wire_format() {
-        let mut resources = parse(
-            "cpus:2;mem(web):512;ports:[31000-31005,31010-31020];disks:{a,b};\
-             disk(ops):100",
-        );
-        let mut refined = Resource::scalar("cpus", 1.0)
-            .reserved(ReservationInfo::new_static("eng"))
-            .reserved(ReservationInfo {
-                labels: vec![Label {
-                    key: "k".to_string(),
-                    value: Some("v".to_string()),
-                }],
-                ..ReservationInfo::new_dynamic("eng/ml", Some("bob".to_string()))
-            });
-        refined.revocable = true;
-        refined.provider_id = Some("rp-1".to_string());
-        resources.add_resource(&refined);
-        let mut volume =
-            Resource::scalar("disk", 64.0).reserved(ReservationInfo::new_dynamic("db", None));
-        volume.disk = Some(DiskInfo {
-            source: Some(DiskSource {
-                kind: DiskSourceType::Mount,
-                root: Some("/mnt/1".to_string()),
-            }),
-            persistence: Some(Persistence {
-                id: "vol-1".to_string(),
-                principal: Some("carol".to_string()),
-            }),
-            volume: Some(VolumeMount {
-                container_path: "data".to_string(),
-                host_path: None,
-                read_write: Some(true),
-            }),
-        });
-        resources.add_resource(&volume);
-        resources.allocate("web");
-
-        let wire = resources.to_proto();
-        // Through bytes, as a peer would see them.
-        let bytes: Vec<Vec<u8>> = wire.iter().map(|r| r.encode_to_vec()).collect();
-        let decoded: Vec<pb::Resource> = bytes
-            .iter()
-            .map(|b| pb::Resource::decode(&b[..]).unwrap())
-            .collect();
-        let back = Resources::from_proto(&decoded).unwrap();
-        assert_eq!(back, resources);
-        assert_eq!(back.to_string(), resources.to_string());
-    }
-
-    #[test]
-    #[allow(deprecated)]
-    fn pre_refinement_format_decodes_and_encodes() {
-        let legacy = pb::Resource {
-            name: "cpus".to_string(),
-            r#type: PbValueType::Scalar as i32,
-            scalar: Some(pb::value::Scalar { value: 1.5 }),
-            role: Some("web".to_string()),
-            reservation: Some(pb::resource::ReservationInfo {
-                principal: Some("ops".to_string()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let r = Resource::from_proto(&legacy).unwrap();
-        assert_eq!(r.role(), "web");
-        assert!(r.is_dynamically_reserved());
-        assert_eq!(r.reservations[0].principal.as_deref(), Some("ops"));
-        assert_eq!(r.to_proto_pre_refinement(), Some(legacy));
-
-        let static_one = parse("mem(web):64");
-        let encoded = static_one.iter().next().unwrap().to_proto();
-        assert_eq!(encoded.role, None);
-        assert_eq!(
-            encoded.reservations[0].r#type,
-            Some(PbReservationType::Static as i32)
-        );
-    }
-
-    #[test]
-    fn malformed_wire_resources_are_errors() {
-        let no_scalar = pb::Resource {
-            name: "cpus".to_string(),
-            r#type: PbValueType::Scalar as i32,
-            ..Default::default()
-        };
-        assert!(Resource::from_proto(&no_scalar).is_err());
-        let negative = pb::Resource {
-            scalar: Some(pb::value::Scalar { value: -1.0 }),
-            ..no_scalar.clone()
-        };
-        assert!(Resource::from_proto(&negative).is_err());
-        let reserved_star = pb::Resource {
-            scalar: Some(pb::value::Scalar { value: 1.0 }),
-            reservations: vec![pb::resource::ReservationInfo {
-                role: Some("*".to_string()),
-                r#type: Some(PbReservationType::Static as i32),
-                ..Default::default()
-            }],
-            ..no_scalar
-        };
-        assert!(Resource::from_proto(&reserved_star).is_err());
-    }
-
-    /// The `RegisterSlaveMessage` body a real Mesos 1.11 agent sent
-    /// (compat/captures/real_mesos_1.11_master-agent-framework).
-    #[rustfmt::skip]
-    const REGISTER_SLAVE_BODY: &[u8] = b"\
-    \x0aq\x0a\x09localhost\x1a\x16\x0a\x04cpus\x10\x00\x1a\x09\x09\x00\x00\x00\
-    \x00\x00\x00\x00\x402\x01\x2a\x1a\x15\x0a\x03mem\x10\x00\x1a\x09\x09\x00\x00\
-    \x00\x00\x40\x8a\xd6\x402\x01\x2a\x1a\x16\x0a\x04disk\x10\x00\x1a\x09\x09\
-    \x00\x00\x00\x00\x18\xdf\x0eA2\x01\x2a\x1a\x18\x0a\x05ports\x10\x01\x22\x0a\
-    \x0a\x08\x08\x98\xf2\x01\x10\x80\xfa\x012\x01\x2a8\x01\x40\xafv\x12\x061\x2e\
-    11\x2e0\x22\x02\x08\x01\x22\x02\x08\x02\x22\x02\x08\x03\x22\x02\x08\x04\x22\
-    \x02\x08\x05\x22\x02\x08\x06\x22\x02\x08\x07\x22\x02\x08\x08\x2a\x12\x0a\x10\
-    \x98\x03\xe68\x8f\xd1Gm\x829\xb4\x8f\x2a\x15e\x40";
-
-    #[test]
-    fn decodes_the_resources_of_a_real_mesos_agent() {
-        let message =
-            mesos_proto::internal::RegisterSlaveMessage::decode(REGISTER_SLAVE_BODY).unwrap();
-        let info = message.slave;
-        assert_eq!(info.hostname, "localhost");
-        let resources = Resources::from_proto(&info.resources).unwrap();
-        assert_eq!(
-            resources,
-            parse("cpus:2;mem:23081;disk:252899;ports:[31000-32000]")
-        );
-        // And back: what we send matches what the agent sent.
-        assert_eq!(resources.to_proto(), info.resources);
-    }
-
-    #[test]
-    fn sets_allocation_roles_in_place() {
-        let r = parse("cpus:1;mem:32").with_allocation_role(Some("web"));
-        let mut expected = parse("cpus:1;mem:32");
-        expected.allocate("web");
-        assert_eq!(r, expected);
-        assert!(r
-            .iter()
-            .all(|x| x.allocation_role.as_deref() == Some("web")));
-        let back = r.with_allocation_role(None);
-        assert!(back.iter().all(|x| x.allocation_role.is_none()));
-    }
-}
+#[path = "proto_tests.rs"]
+mod tests;

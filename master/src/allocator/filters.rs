@@ -6,7 +6,8 @@
 //! Time is whatever the caller passes (the libprocess clock's `now`), so
 //! tests advance a paused clock rather than wait.
 
-use std::collections::{BTreeMap, HashMap};
+use super::FastMap as HashMap;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use mesos_common::resources::Resources;

@@ -16,7 +16,8 @@
 //! Submodules: `cycle` (the allocation cycle), `resources` (recovery,
 //! operations, weights), `queries` (read-only views).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use super::FastMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use mesos_common::resources::Resources;
@@ -41,8 +42,9 @@ struct Agent {
     total: Resources,
     /// `total` minus everything offered or allocated.
     available: Resources,
-    /// Framework id → what it is offered or holds here (with roles).
-    allocated: HashMap<String, Resources>,
+    /// Framework id → what it is offered or holds here (with roles),
+    /// shared with the offers made of it: change it with `Arc::make_mut`.
+    allocated: HashMap<String, Arc<Resources>>,
     active: bool,
     capabilities: AgentCapabilities,
     has_gpu: bool,
@@ -62,7 +64,7 @@ impl Agent {
     fn recompute_available(&mut self) {
         let mut available = self.total.clone();
         for held in self.allocated.values() {
-            let mut plain = held.clone();
+            let mut plain = Resources::clone(held);
             plain.unallocate();
             available.subtract_all(&plain);
         }
@@ -120,12 +122,12 @@ impl HierarchicalAllocator {
             excluded: Vec::new(),
             total: Vec::new(),
             version: 1,
-            role_ids: HashMap::new(),
-            frameworks: HashMap::new(),
-            agents: HashMap::new(),
+            role_ids: HashMap::default(),
+            frameworks: HashMap::default(),
+            agents: HashMap::default(),
             agent_order: Vec::new(),
             role_sorter,
-            framework_sorters: HashMap::new(),
+            framework_sorters: HashMap::default(),
             roles: BTreeMap::new(),
             filters: OfferFilters::new(),
             next_key: 0,
@@ -351,7 +353,8 @@ impl HierarchicalAllocator {
         plain.unallocate();
         if let Some(agent) = self.agents.get_mut(agent_id) {
             agent.available.subtract_all(&plain);
-            *agent.allocated.entry(framework_id.to_string()).or_default() += resources;
+            *Arc::make_mut(agent.allocated.entry(framework_id.to_string()).or_default()) +=
+                resources;
         }
         self.track_allocated(framework_id, resources);
     }
@@ -372,7 +375,8 @@ impl HierarchicalAllocator {
             .remove(framework_id)
             .ok_or_else(|| AllocatorError::UnknownFramework(framework_id.to_string()))?;
         for agent in self.agents.values_mut() {
-            if let Some(mut held) = agent.allocated.remove(framework_id) {
+            if let Some(held) = agent.allocated.remove(framework_id) {
+                let mut held = Arc::unwrap_or_clone(held);
                 held.unallocate();
                 agent.available.add_all(&held);
             }
@@ -516,7 +520,7 @@ impl HierarchicalAllocator {
             key,
             available: total.clone(),
             total,
-            allocated: HashMap::new(),
+            allocated: HashMap::default(),
             active: true,
             capabilities,
             has_gpu: false,

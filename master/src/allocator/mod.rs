@@ -43,11 +43,17 @@ pub use spec::{
     AllocatorOptions, FrameworkCapabilities, FrameworkSpec, RoleSummary,
 };
 
+/// The allocator's hash maps: keyed by short ids it looks up several
+/// times per agent in a cycle, where SipHash's cost showed; foldhash is
+/// fast and still seeded per map.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Called once per framework that gets offers in a cycle, with
-/// role → agent id → resources (allocation role set). It runs inside the
-/// allocator's process: it must not block (post to the master instead).
+/// role → agent id → resources (allocation role set; shared with the
+/// allocator's own record, not copied). It runs inside the allocator's
+/// process: it must not block (post to the master instead).
 pub type OfferCallback =
-    Arc<dyn Fn(String, BTreeMap<String, BTreeMap<String, Resources>>) + Send + Sync>;
+    Arc<dyn Fn(String, BTreeMap<String, BTreeMap<String, Arc<Resources>>>) + Send + Sync>;
 
 /// A handle to the allocator process. Every method queues its event and
 /// returns at once; events are handled in the order they were queued.

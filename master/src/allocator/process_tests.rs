@@ -7,7 +7,7 @@ use crate::allocator::{AllocatorHandle, OfferCallback};
 
 use super::*;
 
-type Offered = (String, BTreeMap<String, BTreeMap<String, Resources>>);
+type Offered = (String, BTreeMap<String, BTreeMap<String, Arc<Resources>>>);
 
 const BOUND: Duration = Duration::from_secs(10);
 
@@ -102,7 +102,7 @@ fn a_new_agent_is_offered_soon_and_a_refusal_lasts_until_the_clock_passes_it() {
     // Adding resources triggers a cycle without waiting for the interval.
     let (framework_id, offered) = offers.recv_timeout(BOUND).expect("an offer");
     assert_eq!(framework_id, "f1");
-    let resources = offered["*"]["s1"].clone();
+    let resources = Resources::clone(&offered["*"]["s1"]);
     let mut expected = res("cpus:2;mem:1024");
     expected.allocate("*");
     assert_eq!(resources, expected);

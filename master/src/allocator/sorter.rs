@@ -17,7 +17,8 @@
 //! Quantities are plain vectors of thousandths indexed by resource-name
 //! ids the caller assigns (see [`Quantities`]).
 
-use std::collections::{BTreeSet, HashMap};
+use super::FastMap as HashMap;
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -158,14 +159,14 @@ impl Sorter {
             count: 0,
             key: None,
         };
-        let mut internals = HashMap::new();
+        let mut internals = HashMap::default();
         internals.insert(Arc::from(""), ROOT);
         Sorter {
             nodes: vec![Some(root)],
             free: Vec::new(),
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             internals,
-            weights: HashMap::new(),
+            weights: HashMap::default(),
             hierarchical,
             sorted_version: None,
         }

@@ -3,6 +3,7 @@
 //! its results.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mesos_common::resources::Resources;
@@ -193,13 +194,15 @@ impl AgentCapabilities {
 }
 
 /// The offers of one cycle for one framework: role → agent → resources
-/// (each resource's allocation role set to the role).
+/// (each resource's allocation role set to the role). The resources are
+/// shared with the allocator's record of what the framework holds, so an
+/// offer is not copied on its way out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Allocation {
     /// The framework offered to.
     pub framework_id: String,
     /// Role → agent id → resources.
-    pub resources: BTreeMap<String, BTreeMap<String, Resources>>,
+    pub resources: BTreeMap<String, BTreeMap<String, Arc<Resources>>>,
 }
 
 /// One role as `/master/roles` shows it.

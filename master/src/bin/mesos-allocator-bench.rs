@@ -12,9 +12,12 @@
 //! - `accept`: every offer is accepted: a task keeps `cpus:1;mem:128` of
 //!   it and the rest is given back without a filter.
 //!
-//! Usage: `mesos-allocator-bench [--quick]` (`--quick`: the small cases).
+//! Usage: `mesos-allocator-bench [--quick] [--only=AGENTSxFRAMEWORKS]`
+//! (`--quick`: the small cases; `--only=10000x1000`: that size alone, in
+//! both modes, e.g. for a profiler).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesos_common::resources::Resources;
@@ -37,14 +40,25 @@ struct Row {
     add_frameworks: Duration,
     add_agents: Duration,
     cycles: Vec<Duration>,
+    /// CPU time of each cycle, when the platform tells.
+    cpu: Vec<Duration>,
     offers: Vec<usize>,
+}
+
+/// CPU time this thread has run, from Linux's `/proc/thread-self/schedstat`
+/// (nanoseconds on CPU); `None` elsewhere. On a shared machine it shows
+/// the cycle's own cost where wall time also counts waiting for a core.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 fn parse(text: &str) -> Resources {
     Resources::parse(text, "*").expect("benchmark resources parse")
 }
 
-fn flatten(allocations: Vec<Allocation>) -> Vec<(String, String, Resources)> {
+fn flatten(allocations: Vec<Allocation>) -> Vec<(String, String, Arc<Resources>)> {
     let mut out = Vec::new();
     for a in allocations {
         for agents in a.resources.into_values() {
@@ -115,12 +129,17 @@ fn run(agents: usize, frameworks: usize, own_roles: bool, mode: Mode, cycles: us
 
     let task = parse("cpus:1;mem:128");
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut offer_counts = Vec::new();
     for _ in 0..cycles {
         now += Duration::from_secs(1);
+        let cpu_before = thread_cpu();
         let started = Instant::now();
         let allocations = allocator.allocate(now);
         times.push(started.elapsed());
+        if let (Some(before), Some(after)) = (cpu_before, thread_cpu()) {
+            cpu.push(after.saturating_sub(before));
+        }
         let offers = flatten(allocations);
         offer_counts.push(offers.len());
         for (framework, agent, resources) in offers {
@@ -141,7 +160,7 @@ fn run(agents: usize, frameworks: usize, own_roles: bool, mode: Mode, cycles: us
                     let mut kept = task.clone();
                     kept.allocate(&role);
                     let rest = if resources.contains(&kept) {
-                        &resources - &kept
+                        &*resources - &kept
                     } else {
                         Resources::new()
                     };
@@ -162,6 +181,7 @@ fn run(agents: usize, frameworks: usize, own_roles: bool, mode: Mode, cycles: us
         add_frameworks,
         add_agents,
         cycles: times,
+        cpu,
         offers: offer_counts,
     }
 }
@@ -180,8 +200,13 @@ fn print(row: &Row) {
         .fold(f64::INFINITY, f64::min);
     let max = row.cycles.iter().map(|d| ms(*d)).fold(0.0, f64::max);
     let offers = row.offers.iter().sum::<usize>() as f64 / n;
+    let cpu = if row.cpu.is_empty() {
+        f64::NAN
+    } else {
+        row.cpu.iter().map(|d| ms(*d)).sum::<f64>() / row.cpu.len() as f64
+    };
     println!(
-        "{:>7} {:>6} {:>5} {:>8} {:>10.1} {:>10.1} {:>6} {:>9.2} {:>9.2} {:>9.2} {:>9.0}",
+        "{:>7} {:>6} {:>5} {:>8} {:>10.1} {:>10.1} {:>6} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.0}",
         row.agents,
         row.frameworks,
         row.roles,
@@ -192,12 +217,19 @@ fn print(row: &Row) {
         mean,
         min,
         max,
+        cpu,
         offers
     );
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only: Option<(usize, usize)> = std::env::args()
+        .find_map(|a| a.strip_prefix("--only=").map(str::to_string))
+        .and_then(|v| {
+            let (a, f) = v.split_once('x')?;
+            Some((a.parse().ok()?, f.parse().ok()?))
+        });
     println!("mesos-allocator-bench: one allocation cycle of the pure allocator");
     println!(
         "agents cpus:24;mem:4096;disk:4096;ports:[31000-32000], each holding \
@@ -207,9 +239,12 @@ fn main() {
         "decline: offers declined with a 1-year filter; accept: a task keeps \
          cpus:1;mem:128 of each offer, the rest is returned unfiltered"
     );
-    println!("times in ms (wall clock); offers = mean offers per cycle\n");
     println!(
-        "{:>7} {:>6} {:>5} {:>8} {:>10} {:>10} {:>6} {:>9} {:>9} {:>9} {:>9}",
+        "times in ms: add_*, mean/min/max of a cycle in wall clock, cpu = mean CPU \
+         time of a cycle (this thread); offers = mean offers per cycle\n"
+    );
+    println!(
+        "{:>7} {:>6} {:>5} {:>8} {:>10} {:>10} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "agents",
         "fwks",
         "roles",
@@ -220,8 +255,15 @@ fn main() {
         "mean",
         "min",
         "max",
+        "cpu",
         "offers"
     );
+    if let Some((agents, frameworks)) = only {
+        for mode in [Mode::Decline, Mode::Accept] {
+            print(&run(agents, frameworks, false, mode, 5));
+        }
+        return;
+    }
     let agent_counts: &[usize] = if quick {
         &[1_000]
     } else {

@@ -16,7 +16,6 @@ use crate::error::MasterError;
 use crate::master::Master;
 use crate::observer::SlaveObserver;
 use crate::registrar::Operation;
-use crate::resources;
 use crate::state::{unix_now, Agent, Framework};
 use crate::validation;
 
@@ -298,7 +297,7 @@ impl Master {
                     .iter()
                     .filter(|t| !reported.contains(&(framework_id.as_str(), t.as_str())))
                     .filter_map(|t| framework.tasks.get(t))
-                    .map(crate::handlers::task::latest_status)
+                    .map(|t| crate::handlers::task::latest_status(t))
                     .collect();
                 if !statuses.is_empty() {
                     reconciliations.push(ReconcileTasksMessage {
@@ -387,7 +386,7 @@ impl Master {
                     false,
                     Default::default(),
                 );
-                self.state.frameworks.insert(fid, framework);
+                self.state.insert_framework(framework);
             }
         }
 
@@ -419,7 +418,7 @@ impl Master {
         let mut used: HashMap<String, Resources> = HashMap::new();
         for task in &adopted {
             if !crate::state::is_terminal(task.state) {
-                if let Ok(r) = resources::from_proto(&task.resources) {
+                if let Ok(r) = Resources::from_proto(&task.resources) {
                     *used.entry(task.framework_id.value.clone()).or_default() += &r;
                 }
             }
@@ -431,7 +430,7 @@ impl Master {
             if shutdown.contains(&fid) || !self.state.frameworks.contains_key(&fid) {
                 continue;
             }
-            if let Ok(r) = resources::from_proto(&executor.resources) {
+            if let Ok(r) = Resources::from_proto(&executor.resources) {
                 *used.entry(fid.clone()).or_default() += &r;
             }
             if let Some(framework) = self.state.frameworks.get_mut(&fid) {
@@ -440,7 +439,7 @@ impl Master {
                     .entry(id.clone())
                     .or_default()
                     .insert(executor.executor_id.value.clone(), executor.clone());
-                if let Ok(r) = resources::from_proto(&executor.resources) {
+                if let Ok(r) = Resources::from_proto(&executor.resources) {
                     framework.used += &r;
                 }
             }
@@ -486,10 +485,12 @@ impl Master {
         if crate::state::is_terminal(task.state) {
             return;
         }
-        if let Ok(r) = resources::from_proto(&task.resources) {
+        if let Ok(r) = Resources::from_proto(&task.resources) {
             framework.used += &r;
         }
-        framework.tasks.insert(tid.clone(), task);
+        framework
+            .tasks
+            .insert(tid.clone(), std::sync::Arc::new(task));
         if let Some(agent) = self.state.agents.get_mut(agent_id) {
             agent.tasks.entry(fid).or_default().insert(tid);
         }
@@ -519,7 +520,7 @@ impl Master {
             agent.resource_version_uuid = message.resource_version_uuid.clone();
         }
         if message.update_oversubscribed_resources == Some(true) {
-            let Ok(oversubscribed) = resources::from_proto(&message.oversubscribed_resources)
+            let Ok(oversubscribed) = Resources::from_proto(&message.oversubscribed_resources)
             else {
                 self.metrics.invalid_agent_messages += 1;
                 tracing::warn!("ignoring update of agent {id}: invalid oversubscribed resources");

@@ -240,7 +240,7 @@ impl Master {
         for framework in self.state.frameworks.values_mut() {
             if let Some(executors) = framework.executors.remove(id) {
                 for executor in executors.values() {
-                    if let Ok(r) = crate::resources::from_proto(&executor.resources) {
+                    if let Ok(r) = mesos_common::Resources::from_proto(&executor.resources) {
                         framework.used -= &r;
                     }
                 }

@@ -216,7 +216,7 @@ impl Master {
         );
         let mut framework = Framework::new(id.clone(), info, Some(from.clone()), unix_now());
         framework.suppressed_roles = suppressed_roles.into_iter().collect();
-        self.state.frameworks.insert(id, framework);
+        self.state.insert_framework(framework);
     }
 
     /// Replaces a framework's info (keeping what may not change) and tells
@@ -253,7 +253,6 @@ impl Master {
         if let Some(timer) = framework.failover_timer.take() {
             ctx.cancel(timer);
         }
-        framework.pid = Some(pid.clone());
         framework.connected = true;
         framework.recovered = false;
         framework.reregistered_time = Some(unix_now());
@@ -261,6 +260,7 @@ impl Master {
             framework.active = true;
             self.allocator.activate_framework(id);
         }
+        self.state.set_framework_pid(id, pid.clone());
     }
 
     /// The scheduler's connection broke: stop offers and give it
@@ -383,7 +383,7 @@ impl Master {
             self.update_task(id, &task_id, &update);
             self.remove_task(id, &task_id, false);
         }
-        let Some(mut framework) = self.state.frameworks.remove(id) else {
+        let Some(mut framework) = self.state.remove_framework(id) else {
             return;
         };
         for agent_id in framework.executors.keys() {

@@ -2,8 +2,10 @@
 //! and their ends: accepted, declined, timed out or rescinded.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use libprocess::Context;
+use mesos_common::resources::proto::Format;
 use mesos_common::Resources;
 use mesos_proto::internal::{RescindResourceOfferMessage, ResourceOffersMessage};
 use mesos_proto::mesos::offer::operation::Type as OperationType;
@@ -15,7 +17,6 @@ use mesos_proto::mesos::{
 
 use crate::allocator::refuse_duration;
 use crate::master::Master;
-use crate::resources::{self, Format};
 use crate::state::Offer;
 use crate::validation;
 
@@ -29,7 +30,7 @@ impl Master {
         &mut self,
         ctx: &mut Context<Self>,
         framework_id: String,
-        offered: BTreeMap<String, BTreeMap<String, Resources>>,
+        offered: BTreeMap<String, BTreeMap<String, Arc<Resources>>>,
     ) {
         let framework_ok = self
             .state
@@ -45,8 +46,12 @@ impl Master {
                     .get(&agent_id)
                     .is_some_and(|a| a.active && a.connected);
                 if !framework_ok || !agent_ok {
-                    self.allocator
-                        .recover_resources(&framework_id, &agent_id, resources, None);
+                    self.allocator.recover_resources(
+                        &framework_id,
+                        &agent_id,
+                        Arc::unwrap_or_clone(resources),
+                        None,
+                    );
                     continue;
                 }
                 let (offer, pid) = self.new_offer(ctx, &framework_id, &agent_id, &role, resources);
@@ -76,7 +81,7 @@ impl Master {
         framework_id: &str,
         agent_id: &str,
         role: &str,
-        resources: Resources,
+        resources: Arc<Resources>,
     ) -> (OfferInfo, String) {
         let id = self.ids.offer();
         let (Some(framework), Some(agent)) = (
@@ -86,10 +91,7 @@ impl Master {
             return (OfferInfo::default(), String::new());
         };
         let caps = framework.capabilities;
-        let format = Format {
-            refined: caps.reservation_refinement,
-            allocation_info: caps.multi_role,
-        };
+        let format = Format::for_framework(caps.reservation_refinement, caps.multi_role);
         let executor_ids: Vec<ExecutorId> = framework
             .executors
             .get(agent_id)
@@ -104,7 +106,7 @@ impl Master {
                 value: agent_id.into(),
             },
             hostname: agent.info.hostname.clone(),
-            resources: resources::to_proto(&resources, format),
+            resources: resources.to_proto_in(format),
             executor_ids,
             attributes: agent.info.attributes.clone(),
             url: Some(Url {
@@ -125,9 +127,9 @@ impl Master {
             domain: agent.info.domain.clone(),
         };
         framework.offers.insert(id.clone());
-        framework.offered += &resources;
+        framework.offered += &*resources;
         agent.offers.insert(id.clone());
-        agent.offered += &resources;
+        agent.offered += &*resources;
         let agent_pid = agent.pid.to_string();
         let timer = self.flags.offer_timeout.map(|timeout| {
             let offer_id = id.clone();
@@ -171,17 +173,17 @@ impl Master {
         }
         if let Some(framework) = self.state.frameworks.get_mut(&offer.framework_id) {
             framework.offers.remove(offer_id);
-            framework.offered -= &offer.resources;
+            framework.offered -= &*offer.resources;
         }
         if let Some(agent) = self.state.agents.get_mut(&offer.agent_id) {
             agent.offers.remove(offer_id);
-            agent.offered -= &offer.resources;
+            agent.offered -= &*offer.resources;
         }
         if let Some(refuse) = recover {
             self.allocator.recover_resources(
                 &offer.framework_id,
                 &offer.agent_id,
-                offer.resources.clone(),
+                Resources::clone(&offer.resources),
                 refuse,
             );
         }
@@ -293,7 +295,7 @@ impl Master {
         let mut role = String::new();
         for id in offer_ids {
             if let Some(offer) = self.remove_offer(ctx, &id.value, None) {
-                available += &offer.resources;
+                available += &*offer.resources;
                 agent_id = offer.agent_id;
                 role = offer.role;
             }

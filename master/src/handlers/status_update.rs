@@ -152,7 +152,7 @@ impl Master {
             .get_mut(&agent_id)
             .and_then(|e| e.remove(&message.executor_id.value));
         if let Some(executor) = removed {
-            if let Ok(resources) = crate::resources::from_proto(&executor.resources) {
+            if let Ok(resources) = mesos_common::Resources::from_proto(&executor.resources) {
                 framework.used -= &resources;
                 if let Some(agent) = self.state.agents.get_mut(&agent_id) {
                     if let Some(used) = agent.used.get_mut(&framework.id) {

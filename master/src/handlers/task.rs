@@ -2,18 +2,19 @@
 //! the master's own status updates for tasks it fails.
 
 use libprocess::{Context, UPID};
+use mesos_common::resources::proto::Format;
 use mesos_common::Resources;
 use mesos_proto::internal::{
     KillTaskMessage, ReconcileTasksMessage, ResourceVersionUuid, RunTaskMessage, StatusUpdate,
     StatusUpdateMessage,
 };
+use mesos_proto::mesos::slave_info::capability::Type as AgentCapability;
 use mesos_proto::mesos::task_status::{Reason, Source};
 use mesos_proto::mesos::{
     ExecutorId, FrameworkId, SlaveId, Task, TaskId, TaskInfo, TaskState, TaskStatus, TimeInfo,
 };
 
 use crate::master::Master;
-use crate::resources::{self, Format};
 use crate::state::{is_terminal, unix_now};
 use crate::validation;
 
@@ -89,7 +90,7 @@ fn new_task(
         executor_id: task.executor.as_ref().map(|e| e.executor_id.clone()),
         slave_id: task.slave_id.clone(),
         state: TaskState::TaskStaging as i32,
-        resources: resources::to_proto(resources, Format::CURRENT),
+        resources: resources.to_proto_in(Format::REFINED_FRAMEWORK),
         labels: task.labels.clone(),
         discovery: task.discovery.clone(),
         container: task.container.clone(),
@@ -114,7 +115,11 @@ impl Master {
         let Some(framework) = self.state.frameworks.get_mut(&update.framework_id.value) else {
             return;
         };
-        if let Some(task) = framework.tasks.get_mut(&update.status.task_id.value) {
+        if let Some(task) = framework
+            .tasks
+            .get_mut(&update.status.task_id.value)
+            .map(std::sync::Arc::make_mut)
+        {
             if update.uuid.is_some() {
                 task.status_update_state = Some(update.status.state);
                 task.status_update_uuid = update.status.uuid.clone();
@@ -177,7 +182,11 @@ impl Master {
         let Some(framework) = self.state.frameworks.get_mut(framework_id) else {
             return;
         };
-        let Some(task) = framework.tasks.get_mut(task_id) else {
+        let Some(task) = framework
+            .tasks
+            .get_mut(task_id)
+            .map(std::sync::Arc::make_mut)
+        else {
             return;
         };
         let new_state = update.latest_state.unwrap_or(update.status.state);
@@ -197,7 +206,7 @@ impl Master {
         }
         task.statuses.push(status);
         if !was_terminal && is_terminal(new_state) {
-            let resources = resources::from_proto(&task.resources).unwrap_or_default();
+            let resources = Resources::from_proto(&task.resources).unwrap_or_default();
             let agent_id = task.slave_id.value.clone();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&agent_id) {
@@ -221,7 +230,7 @@ impl Master {
         };
         if !is_terminal(task.state) && task.state != TaskState::TaskUnreachable as i32 {
             // Not yet accounted as finished: give the resources back now.
-            let resources = resources::from_proto(&task.resources).unwrap_or_default();
+            let resources = Resources::from_proto(&task.resources).unwrap_or_default();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&task.slave_id.value) {
                 if let Some(used) = agent.used.get_mut(framework_id) {
@@ -301,17 +310,27 @@ impl Master {
         let scheduler = framework.pid.as_ref().map(|p| p.to_string());
         let agent_pid = agent.pid.clone();
         let version = agent.resource_version_uuid.clone();
+        // Agents without RESERVATION_REFINEMENT get resources downgraded,
+        // as Mesos sends them.
+        let agent_format = if agent
+            .capabilities
+            .contains(&(AgentCapability::ReservationRefinement as i32))
+        {
+            Format::REFINED_FRAMEWORK
+        } else {
+            Format::AGENT
+        };
 
         let mut consumed = task_resources.clone();
         let mut task_info = task.clone();
-        task_info.resources = resources::to_proto(&task_resources, Format::CURRENT);
+        task_info.resources = task_resources.to_proto_in(agent_format);
         let mut launch_executor = None;
         if let (Some(executor), Some(executor_resources)) = (&task.executor, executor_resources) {
             let mut executor = executor.clone();
             executor.framework_id = Some(FrameworkId {
                 value: framework_id.into(),
             });
-            executor.resources = resources::to_proto(&executor_resources, Format::CURRENT);
+            executor.resources = executor_resources.to_proto_in(agent_format);
             consumed += &executor_resources;
             launch_executor = Some(true);
             task_info.executor = Some(executor.clone());
@@ -332,7 +351,9 @@ impl Master {
         let task_id = task.task_id.value.clone();
         if let Some(framework) = self.state.frameworks.get_mut(framework_id) {
             framework.used += &task_resources;
-            framework.tasks.insert(task_id.clone(), record);
+            framework
+                .tasks
+                .insert(task_id.clone(), std::sync::Arc::new(record));
         }
         if let Some(agent) = self.state.agents.get_mut(agent_id) {
             *agent.used.entry(framework_id.to_string()).or_default() += &consumed;
@@ -438,7 +459,7 @@ impl Master {
             )
         };
         if statuses.is_empty() {
-            updates.extend(framework.tasks.values().map(latest));
+            updates.extend(framework.tasks.values().map(|t| latest(t)));
         } else {
             for status in statuses {
                 let tid = status.task_id.value.as_str();

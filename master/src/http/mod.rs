@@ -1,14 +1,17 @@
-//! The master's endpoints, one file per endpoint. JSON rendering is a set
-//! of pure functions of the master's state (`model`), with Mesos 1.11's
-//! field names.
+//! The master's endpoints, one file per endpoint. The state endpoints
+//! render a [`snapshot::Snapshot`] of the master outside it (`reads`
+//! batches them); their JSON is a set of pure functions (`model`) with
+//! Mesos 1.11's field names.
 
 pub mod flags;
 pub mod frameworks;
 pub mod health;
 pub mod model;
+pub mod reads;
 pub mod redirect;
 pub mod roles;
 pub mod slaves;
+pub mod snapshot;
 pub mod state;
 pub mod tasks;
 pub mod teardown;

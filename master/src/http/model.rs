@@ -1,11 +1,12 @@
-//! Pure JSON models of the master's frameworks, agents and tasks.
+//! Pure JSON models of the master's frameworks, agents and tasks, rendered
+//! from a [`Snapshot`](super::snapshot::Snapshot) outside the master.
 
 use mesos_common::Resources;
 use mesos_proto::mesos::{Attribute, Task, TaskState, TaskStatus};
 use serde_json::{json, Map, Value};
 
-use crate::resources::from_proto;
-use crate::state::{Agent, Framework, Offer};
+use super::snapshot::{AgentView, FrameworkView, OfferView};
+use mesos_common::resources::proto::Format;
 
 /// Resources as Mesos's summary object (`{"cpus":1.0,...}`).
 pub fn resources(resources: &Resources) -> Value {
@@ -15,16 +16,15 @@ pub fn resources(resources: &Resources) -> Value {
 /// Full resource objects, as `*_resources_full`.
 pub fn resources_full(resources: &Resources) -> Value {
     Value::Array(
-        crate::resources::to_proto(
-            resources,
-            crate::resources::Format {
-                refined: false,
+        // Mesos renders the pre-refinement fields (`role: "*"`) here.
+        resources
+            .to_proto_in(Format {
                 allocation_info: true,
-            },
-        )
-        .iter()
-        .map(resource_full)
-        .collect(),
+                ..Format::LEGACY_FRAMEWORK
+            })
+            .iter()
+            .map(resource_full)
+            .collect(),
     )
 }
 
@@ -100,7 +100,7 @@ fn status(s: &TaskStatus) -> Value {
 
 /// A task, as in `/master/state` and `/master/tasks`.
 pub fn task(t: &Task) -> Value {
-    let res = from_proto(&t.resources).unwrap_or_default();
+    let res = Resources::from_proto(&t.resources).unwrap_or_default();
     let mut o = Map::new();
     o.insert("id".into(), json!(t.task_id.value));
     o.insert("name".into(), json!(t.name));
@@ -137,7 +137,7 @@ pub fn task(t: &Task) -> Value {
     Value::Object(o)
 }
 
-fn capability_names(f: &Framework) -> Vec<&'static str> {
+fn capability_names(f: &FrameworkView) -> Vec<&'static str> {
     use mesos_proto::mesos::framework_info::capability::Type;
     f.info
         .capabilities
@@ -149,12 +149,12 @@ fn capability_names(f: &Framework) -> Vec<&'static str> {
 
 /// The fields every framework rendering shares (`/master/state`,
 /// `/master/frameworks`).
-pub fn framework(f: &Framework, offers: &dyn Fn(&str) -> Option<Value>) -> Value {
+pub fn framework(f: &FrameworkView) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(f.id));
     o.insert("name".into(), json!(f.info.name));
     if let Some(pid) = &f.pid {
-        o.insert("pid".into(), json!(pid.to_string()));
+        o.insert("pid".into(), json!(pid));
     }
     o.insert("used_resources".into(), resources(&f.used));
     o.insert("offered_resources".into(), resources(&f.offered));
@@ -201,36 +201,32 @@ pub fn framework(f: &Framework, offers: &dyn Fn(&str) -> Option<Value>) -> Value
     o.insert("resources".into(), resources(&(&f.used + &f.offered)));
     o.insert(
         "tasks".into(),
-        Value::Array(f.tasks.values().map(task).collect()),
+        Value::Array(f.tasks.iter().map(|t| task(t)).collect()),
     );
     o.insert(
         "unreachable_tasks".into(),
-        Value::Array(f.unreachable_tasks.iter().map(task).collect()),
+        Value::Array(f.unreachable_tasks.iter().map(|t| task(t)).collect()),
     );
     o.insert(
         "completed_tasks".into(),
-        Value::Array(f.completed_tasks.iter().map(task).collect()),
+        Value::Array(f.completed_tasks.iter().map(|t| task(t)).collect()),
     );
-    let mut offer_ids: Vec<&String> = f.offers.iter().collect();
-    offer_ids.sort();
     o.insert(
         "offers".into(),
-        Value::Array(offer_ids.into_iter().filter_map(|id| offers(id)).collect()),
+        Value::Array(f.offers.iter().map(offer).collect()),
     );
     let executors: Vec<Value> = f
         .executors
         .iter()
-        .flat_map(|(agent, execs)| {
-            execs.values().map(move |e| {
+        .map(|(agent, e)| {
                 json!({
                     "executor_id": e.executor_id.value,
                     "name": e.name.clone().unwrap_or_default(),
                     "framework_id": f.id,
                     "command": e.command.as_ref().map(|c| json!({"value": c.value, "shell": c.shell.unwrap_or(true)})),
-                    "resources": resources(&from_proto(&e.resources).unwrap_or_default()),
+                    "resources": resources(&Resources::from_proto(&e.resources).unwrap_or_default()),
                     "slave_id": agent,
                 })
-            })
         })
         .collect();
     o.insert("executors".into(), Value::Array(executors));
@@ -238,9 +234,9 @@ pub fn framework(f: &Framework, offers: &dyn Fn(&str) -> Option<Value>) -> Value
 }
 
 /// An offer as listed under its framework.
-pub fn offer(o: &Offer) -> Value {
+pub fn offer(o: &OfferView) -> Value {
     json!({
-        "id": o.info.id.value,
+        "id": o.id,
         "framework_id": o.framework_id,
         "slave_id": o.agent_id,
         "resources": resources(&o.resources),
@@ -249,9 +245,9 @@ pub fn offer(o: &Offer) -> Value {
 }
 
 /// An agent, as in `/master/state` and `/master/slaves`.
-pub fn agent(a: &Agent) -> Value {
+pub fn agent(a: &AgentView) -> Value {
     use mesos_proto::mesos::slave_info::capability::Type;
-    let used = a.used_total();
+    let used = &a.used;
     let reserved = a.total.filter(|r| !r.is_unreserved());
     let mut by_role = Map::new();
     for r in reserved.iter() {
@@ -271,18 +267,15 @@ pub fn agent(a: &Agent) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(a.id));
     o.insert("hostname".into(), json!(a.info.hostname));
-    o.insert(
-        "port".into(),
-        json!(a.info.port.unwrap_or(a.pid.address().port() as i32)),
-    );
+    o.insert("port".into(), json!(a.port));
     o.insert("attributes".into(), attributes(&a.info.attributes));
-    o.insert("pid".into(), json!(a.pid.to_string()));
+    o.insert("pid".into(), json!(a.pid));
     o.insert("registered_time".into(), json!(a.registered_time));
     if let Some(t) = a.reregistered_time {
         o.insert("reregistered_time".into(), json!(t));
     }
     o.insert("resources".into(), resources(&a.total));
-    o.insert("used_resources".into(), resources(&used));
+    o.insert("used_resources".into(), resources(used));
     o.insert("offered_resources".into(), resources(&a.offered));
     o.insert("reserved_resources".into(), Value::Object(by_role));
     o.insert(
@@ -298,7 +291,7 @@ pub fn agent(a: &Agent) -> Value {
         "unreserved_resources_full".into(),
         resources_full(&a.total.unreserved()),
     );
-    o.insert("used_resources_full".into(), resources_full(&used));
+    o.insert("used_resources_full".into(), resources_full(used));
     o.insert("offered_resources_full".into(), resources_full(&a.offered));
     Value::Object(o)
 }

@@ -1,27 +1,31 @@
-//! `/master/slaves`.
+//! `/master/slaves`, rendered from a snapshot.
+
+use std::collections::HashMap;
 
 use libprocess::{Context, Reply, Request};
 use serde_json::{json, Value};
 
-use super::{json_reply, model, state::recovered};
+use super::reads::{self, Endpoint};
+use super::snapshot::Snapshot;
+use super::{model, state::recovered};
 use crate::master::Master;
 
 /// Help for `/master/slaves`.
 pub const HELP: &str = "Information about agents.";
 
-/// `GET /master/slaves[?slave_id=...]`.
-pub fn slaves(master: &mut Master, _: &mut Context<Master>, request: Request) -> Reply {
-    let wanted = request.query.get("slave_id");
-    let mut agents: Vec<_> = master
-        .state
+/// The agents, or only `?slave_id=`.
+pub fn render(snapshot: &Snapshot, query: &HashMap<String, String>) -> Value {
+    let wanted = query.get("slave_id");
+    let slaves: Vec<Value> = snapshot
         .agents
-        .values()
+        .iter()
         .filter(|a| wanted.is_none_or(|w| *w == a.id))
+        .map(model::agent)
         .collect();
-    agents.sort_by(|a, b| a.id.cmp(&b.id));
-    let slaves: Vec<Value> = agents.into_iter().map(model::agent).collect();
-    json_reply(
-        &request,
-        json!({"slaves": slaves, "recovered_slaves": recovered(master)}),
-    )
+    json!({"slaves": slaves, "recovered_slaves": recovered(snapshot)})
+}
+
+/// `GET /master/slaves[?slave_id=...]`.
+pub fn slaves(master: &mut Master, ctx: &mut Context<Master>, request: Request) -> Reply {
+    reads::serve(master, ctx, Endpoint::Slaves, request)
 }

@@ -1,9 +1,13 @@
 //! `/master/tasks`: every task, paged.
 
+use std::collections::HashMap;
+
 use libprocess::{Context, Reply, Request, Response};
 use serde_json::{json, Value};
 
-use super::{json_reply, model};
+use super::model;
+use super::reads::{self, Endpoint};
+use super::snapshot::Snapshot;
 use crate::master::Master;
 
 /// Help for `/master/tasks`.
@@ -12,7 +16,7 @@ Query parameters: limit (default 100), offset (default 0),\n\
 order (asc|des by timestamp, default des), framework_id, task_id.";
 
 /// The paging a request asks for.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Paging {
     /// At most this many tasks.
     pub limit: usize,
@@ -53,25 +57,22 @@ fn started(task: &mesos_proto::mesos::Task) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// `GET /master/tasks`.
-pub fn tasks(master: &mut Master, _: &mut Context<Master>, request: Request) -> Reply {
-    let paging = match paging(&request) {
-        Ok(p) => p,
-        Err(error) => return Reply::Now(Response::bad_request(error)),
-    };
-    let framework = request.query.get("framework_id");
-    let task_id = request.query.get("task_id");
-    let mut all: Vec<&mesos_proto::mesos::Task> = master
-        .state
+/// A page of every task (live, unreachable, completed), newest first
+/// unless `order=asc`, filtered by `framework_id` and `task_id`.
+pub fn render(snapshot: &Snapshot, query: &HashMap<String, String>, paging: &Paging) -> Value {
+    let framework = query.get("framework_id");
+    let task_id = query.get("task_id");
+    let mut all: Vec<&mesos_proto::mesos::Task> = snapshot
         .frameworks
-        .values()
+        .iter()
         .filter(|f| framework.is_none_or(|w| *w == f.id))
         .flat_map(|f| {
             f.tasks
-                .values()
-                .chain(f.unreachable_tasks.iter())
-                .chain(f.completed_tasks.iter())
+                .iter()
+                .chain(&f.unreachable_tasks)
+                .chain(&f.completed_tasks)
         })
+        .map(|t| t.as_ref())
         .filter(|t| task_id.is_none_or(|w| *w == t.task_id.value))
         .collect();
     all.sort_by(|a, b| {
@@ -88,5 +89,14 @@ pub fn tasks(master: &mut Master, _: &mut Context<Master>, request: Request) -> 
         .take(paging.limit)
         .map(model::task)
         .collect();
-    json_reply(&request, json!({ "tasks": page }))
+    json!({ "tasks": page })
+}
+
+/// `GET /master/tasks`.
+pub fn tasks(master: &mut Master, ctx: &mut Context<Master>, request: Request) -> Reply {
+    let paging = match paging(&request) {
+        Ok(p) => p,
+        Err(error) => return Reply::Now(Response::bad_request(error)),
+    };
+    reads::serve(master, ctx, Endpoint::Tasks(paging), request)
 }

@@ -30,6 +30,8 @@ pub struct Master {
     /// Unix seconds when the master started and was elected.
     pub(crate) start_time: f64,
     pub(crate) elected_time: f64,
+    /// State endpoint requests waiting for a snapshot.
+    pub(crate) reads: crate::http::reads::Reads,
 }
 
 /// A route handler of the master.

@@ -78,6 +78,7 @@ impl MasterHandle {
             metrics: Metrics::default(),
             start_time: now,
             elected_time: now,
+            reads: Default::default(),
             flags,
         };
         let master = master.with_recovered(&recovered);

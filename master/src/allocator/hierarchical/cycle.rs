@@ -1,6 +1,7 @@
 //! One allocation cycle: agents in a shuffled order, roles and then
 //! frameworks in DRF order, as described in the parent module.
 
+use crate::allocator::FastMap as HashMap;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{btree_map, BTreeMap};
@@ -50,8 +51,10 @@ impl HierarchicalAllocator {
             .collect();
         self.shuffle(&mut order);
 
-        let mut offers: BTreeMap<String, BTreeMap<String, BTreeMap<String, Resources>>> =
-            BTreeMap::new();
+        // Framework id → role → agent id → offer. Hashed by framework (a
+        // cycle touches many), sorted once at the end.
+        let mut offers: HashMap<String, BTreeMap<String, BTreeMap<String, Arc<Resources>>>> =
+            HashMap::default();
         for agent_id in &order {
             let Some(agent) = self.agents.get(&**agent_id) else {
                 continue;
@@ -73,42 +76,45 @@ impl HierarchicalAllocator {
                         plain
                     }
                 };
-                let q = self.quantities(&plain);
-                let offered = plain.with_allocation_role(Some(&role));
-                let Some(agent) = self.agents.get_mut(&**agent_id) else {
-                    continue;
-                };
-                match agent.allocated.entry(framework_id.clone()) {
-                    Entry::Vacant(e) => {
-                        e.insert(offered.clone());
+                // One copy of the offer, shared by the agent's record of
+                // what the framework holds and by the offer itself.
+                let offered = Arc::new(plain.with_allocation_role(Some(&role)));
+                match agent.allocated.get_mut(framework_id.as_str()) {
+                    Some(held) => *Arc::make_mut(held) += &*offered,
+                    None => {
+                        agent
+                            .allocated
+                            .insert(framework_id.clone(), offered.clone());
                     }
-                    Entry::Occupied(mut e) => *e.get_mut() += &offered,
                 }
+                let q = self.quantities(&offered);
                 let basis = basis!(self);
                 self.role_sorter.allocated(&role, &q, &basis);
                 if let Some(sorter) = self.framework_sorters.get_mut(&role) {
                     sorter.allocated(&framework_id, &q, &basis);
                 }
-                let by_agent = offers
-                    .entry(framework_id)
-                    .or_default()
-                    .entry(role)
-                    .or_default();
+                let by_role = match offers.entry(framework_id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(BTreeMap::new()),
+                };
+                let by_agent = by_role.entry(role).or_default();
                 match by_agent.entry(agent_id.to_string()) {
                     btree_map::Entry::Vacant(e) => {
                         e.insert(offered);
                     }
-                    btree_map::Entry::Occupied(mut e) => *e.get_mut() += &offered,
+                    btree_map::Entry::Occupied(mut e) => *Arc::make_mut(e.get_mut()) += &*offered,
                 }
             }
         }
-        offers
+        let mut out: Vec<Allocation> = offers
             .into_iter()
             .map(|(framework_id, resources)| Allocation {
                 framework_id,
                 resources,
             })
-            .collect()
+            .collect();
+        out.sort_unstable_by(|a, b| a.framework_id.cmp(&b.framework_id));
+        out
     }
 
     /// What one agent offers to whom, in DRF order, without changing
@@ -119,6 +125,9 @@ impl HierarchicalAllocator {
             return out;
         }
         let mut avail: Cow<'_, Resources> = Cow::Borrowed(&agent.available);
+        // Whether `avail` is worth offering, kept with it: most candidates
+        // are offered `avail` as it is, and checking costs name lookups.
+        let mut avail_ok = true;
         let _ = self.role_sorter.walk::<()>(|role| {
             if avail.is_empty() {
                 return ControlFlow::Break(());
@@ -143,7 +152,12 @@ impl HierarchicalAllocator {
                 if offer.is_empty() {
                     return ControlFlow::Break(());
                 }
-                if !self.allocatable(&offer) {
+                let offer_ok = if whole {
+                    avail_ok
+                } else {
+                    self.allocatable(&offer)
+                };
+                if !offer_ok {
                     return ControlFlow::Continue(());
                 }
                 if self.options.filter_gpu_resources && agent.has_gpu && !caps.gpu_resources {
@@ -157,9 +171,9 @@ impl HierarchicalAllocator {
                         (caps.revocable_resources || !r.revocable)
                             && (caps.reservation_refinement || r.reservations.len() <= 1)
                     }));
-                }
-                if !self.allocatable(&offer) {
-                    return ControlFlow::Continue(());
+                    if !self.allocatable(&offer) {
+                        return ControlFlow::Continue(());
+                    }
                 }
                 if caps.multi_role && !agent.capabilities.multi_role {
                     return ControlFlow::Continue(());
@@ -184,6 +198,7 @@ impl HierarchicalAllocator {
                     None => avail = Cow::Owned(Resources::new()),
                     Some(offer) => avail.to_mut().subtract_all(offer),
                 }
+                avail_ok = self.allocatable(&avail);
                 out.push(Decision {
                     framework_id: framework_id.to_string(),
                     role: role.to_string(),

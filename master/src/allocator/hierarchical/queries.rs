@@ -48,7 +48,7 @@ impl HierarchicalAllocator {
         self.agents
             .get(agent_id)
             .and_then(|a| a.allocated.get(framework_id))
-            .cloned()
+            .map(|held| Resources::clone(held))
             .unwrap_or_default()
     }
 

@@ -2,6 +2,7 @@
 //! tasks (with their offer filters), accepted operations, weights.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesos_common::resources::Resources;
@@ -31,12 +32,11 @@ impl HierarchicalAllocator {
             return Ok(());
         }
         if let Some(agent) = self.agents.get(agent_id) {
-            let held = agent
+            let holds = agent
                 .allocated
                 .get(framework_id)
-                .cloned()
-                .unwrap_or_default();
-            if !held.contains(resources) {
+                .map_or(resources.is_empty(), |held| held.contains(resources));
+            if !holds {
                 return Err(AllocatorError::NotAllocated {
                     framework: framework_id.to_string(),
                     agent: agent_id.to_string(),
@@ -51,6 +51,7 @@ impl HierarchicalAllocator {
         if let Some(agent) = self.agents.get_mut(agent_id) {
             let now_empty = match agent.allocated.get_mut(framework_id) {
                 Some(held) => {
+                    let held = Arc::make_mut(held);
                     held.subtract_all(resources);
                     held.is_empty()
                 }
@@ -102,12 +103,11 @@ impl HierarchicalAllocator {
             .agents
             .get(agent_id)
             .ok_or_else(|| AllocatorError::UnknownAgent(agent_id.to_string()))?;
-        let held = agent
+        let holds = agent
             .allocated
             .get(framework_id)
-            .cloned()
-            .unwrap_or_default();
-        if !held.contains(from) {
+            .map_or(from.is_empty(), |held| held.contains(from));
+        if !holds {
             return Err(AllocatorError::NotAllocated {
                 framework: framework_id.to_string(),
                 agent: agent_id.to_string(),
@@ -121,7 +121,7 @@ impl HierarchicalAllocator {
         let old_q = self.quantities(&from_plain);
         let new_q = self.quantities(&to_plain);
         if let Some(agent) = self.agents.get_mut(agent_id) {
-            let held = agent.allocated.entry(framework_id.to_string()).or_default();
+            let held = Arc::make_mut(agent.allocated.entry(framework_id.to_string()).or_default());
             held.subtract_all(from);
             held.add_all(to);
             agent.total.subtract_all(&from_plain);

@@ -46,7 +46,7 @@ fn offers(allocations: &[Allocation]) -> BTreeMap<(String, String, String), Reso
             for (agent, r) in agents {
                 out.insert(
                     (a.framework_id.clone(), role.clone(), agent.clone()),
-                    r.clone(),
+                    Resources::clone(r),
                 );
             }
         }

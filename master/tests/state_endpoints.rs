@@ -1,0 +1,293 @@
+//! The state endpoints (`/master/state`, `/state-summary`, `/frameworks`,
+//! `/slaves`, `/tasks`) render consistent snapshots: every task appears
+//! with its framework and agent, and what a framework uses matches its
+//! tasks, even while pollers read concurrently with status updates.
+
+mod support;
+
+use mesos_proto::internal::*;
+use mesos_proto::mesos::{
+    self, value, CommandInfo, FrameworkId, FrameworkInfo, Resource, SlaveId, SlaveInfo, TaskId,
+    TaskInfo, TaskState, TaskStatus,
+};
+use mesos_proto::scheduler::{call, Call};
+use serde_json::Value;
+use support::{http, Peer, TestMaster};
+
+const TASKS: usize = 20;
+const TASK_CPUS: f64 = 0.05;
+
+fn scalar(name: &str, v: f64) -> Resource {
+    #[allow(deprecated)]
+    Resource {
+        name: name.into(),
+        r#type: value::Type::Scalar as i32,
+        scalar: Some(value::Scalar { value: v }),
+        role: Some("*".into()),
+        ..Default::default()
+    }
+}
+
+fn update(framework: &str, agent: &str, task: &str, state: TaskState) -> StatusUpdateMessage {
+    let uuid = bytes::Bytes::from(uuid::Uuid::new_v4().as_bytes().to_vec());
+    StatusUpdateMessage {
+        update: StatusUpdate {
+            framework_id: FrameworkId {
+                value: framework.into(),
+            },
+            slave_id: Some(SlaveId {
+                value: agent.into(),
+            }),
+            status: TaskStatus {
+                task_id: TaskId { value: task.into() },
+                state: state as i32,
+                uuid: Some(uuid.clone()),
+                ..Default::default()
+            },
+            timestamp: 1.0,
+            uuid: Some(uuid),
+            ..Default::default()
+        },
+        pid: None,
+    }
+}
+
+/// A master with one agent and one framework running `TASKS` tasks
+/// (staging); returns them with the framework and agent IDs.
+fn cluster_with_tasks() -> (TestMaster, Peer, Peer, String, String) {
+    let master = TestMaster::with_args(&["--allocation_interval=50ms"]);
+    let agent = Peer::start("slave(1)");
+    agent.send(
+        &master.upid(),
+        &RegisterSlaveMessage {
+            slave: SlaveInfo {
+                hostname: "localhost".into(),
+                resources: vec![scalar("cpus", 2.0), scalar("mem", 1024.0)],
+                port: Some(5051),
+                ..Default::default()
+            },
+            version: Some("1.11.0".into()),
+            agent_capabilities: (1..=8)
+                .map(|t| mesos::slave_info::Capability { r#type: Some(t) })
+                .collect(),
+            ..Default::default()
+        },
+    );
+    let agent_id = agent.expect::<SlaveRegisteredMessage>().slave_id.value;
+
+    let scheduler = Peer::start("scheduler-1");
+    scheduler.send(
+        &master.upid(),
+        &Call {
+            r#type: Some(call::Type::Subscribe as i32),
+            subscribe: Some(call::Subscribe {
+                framework_info: FrameworkInfo {
+                    user: "root".into(),
+                    name: "pollers".into(),
+                    failover_timeout: Some(0.0),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let framework_id = scheduler
+        .expect::<FrameworkRegisteredMessage>()
+        .framework_id
+        .value;
+    let offers: ResourceOffersMessage = scheduler.expect();
+    let tasks: Vec<TaskInfo> = (0..TASKS)
+        .map(|i| TaskInfo {
+            name: format!("task {i}"),
+            task_id: TaskId {
+                value: format!("t{i}"),
+            },
+            slave_id: SlaveId {
+                value: agent_id.clone(),
+            },
+            resources: vec![scalar("cpus", TASK_CPUS), scalar("mem", 16.0)],
+            command: Some(CommandInfo {
+                value: Some("sleep 1".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    scheduler.send(
+        &master.upid(),
+        &Call {
+            framework_id: Some(FrameworkId {
+                value: framework_id.clone(),
+            }),
+            r#type: Some(call::Type::Accept as i32),
+            accept: Some(call::Accept {
+                offer_ids: vec![offers.offers[0].id.clone()],
+                operations: vec![mesos::offer::Operation {
+                    r#type: Some(mesos::offer::operation::Type::Launch as i32),
+                    launch: Some(mesos::offer::operation::Launch { task_infos: tasks }),
+                    ..Default::default()
+                }],
+                filters: None,
+            }),
+            ..Default::default()
+        },
+    );
+    for _ in 0..TASKS {
+        let _: RunTaskMessage = agent.expect();
+    }
+    master.settle();
+    (master, agent, scheduler, framework_id, agent_id)
+}
+
+fn terminal(state: &str) -> bool {
+    matches!(
+        state,
+        "TASK_FINISHED" | "TASK_FAILED" | "TASK_KILLED" | "TASK_LOST" | "TASK_ERROR"
+    )
+}
+
+/// Checks one `/master/state` against itself: each task's framework and
+/// agent are listed, and the framework uses exactly what its live tasks do.
+fn check_consistent(state: &Value, framework_id: &str) {
+    let agents: Vec<&str> = state["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    let framework = state["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == framework_id)
+        .expect("the framework is listed");
+    let tasks = framework["tasks"].as_array().unwrap();
+    let completed = framework["completed_tasks"].as_array().unwrap();
+    assert_eq!(
+        tasks.len() + completed.len(),
+        TASKS,
+        "no task lost or doubled"
+    );
+    let mut live = 0;
+    for task in tasks.iter().chain(completed) {
+        assert_eq!(task["framework_id"], framework_id);
+        assert!(agents.contains(&task["slave_id"].as_str().unwrap()));
+        if !terminal(task["state"].as_str().unwrap()) {
+            live += 1;
+        }
+    }
+    let used = framework["used_resources"]["cpus"].as_f64().unwrap();
+    assert!(
+        (used - live as f64 * TASK_CPUS).abs() < 1e-6,
+        "used cpus {used} for {live} live tasks"
+    );
+}
+
+#[test]
+fn every_endpoint_shows_the_tasks_with_their_framework_and_agent() {
+    let (master, _agent, _scheduler, framework_id, agent_id) = cluster_with_tasks();
+
+    let state = master.json("/master/state");
+    check_consistent(&state, &framework_id);
+    assert_eq!(
+        state["frameworks"][0]["tasks"][0]["state"], "TASK_STAGING",
+        "{state}"
+    );
+
+    let frameworks = master.json(&format!("/master/frameworks?framework_id={framework_id}"));
+    assert_eq!(
+        frameworks["frameworks"][0]["tasks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        TASKS
+    );
+    assert_eq!(
+        master.json("/master/frameworks?framework_id=nope")["frameworks"],
+        serde_json::json!([])
+    );
+
+    let slaves = master.json("/master/slaves");
+    assert_eq!(slaves["slaves"][0]["id"], agent_id.as_str());
+    let used = slaves["slaves"][0]["used_resources"]["cpus"]
+        .as_f64()
+        .unwrap();
+    assert!((used - TASKS as f64 * TASK_CPUS).abs() < 1e-6, "{used}");
+
+    let tasks = master.json("/master/tasks?limit=5&order=asc");
+    let page = tasks["tasks"].as_array().unwrap();
+    assert_eq!(page.len(), 5);
+    assert!(page
+        .iter()
+        .all(|t| t["framework_id"] == framework_id.as_str() && t["slave_id"] == agent_id.as_str()));
+    assert_eq!(master.get("/master/tasks?limit=x").0, 400);
+
+    let summary = master.json("/master/state-summary");
+    assert_eq!(summary["slaves"][0]["TASK_STAGING"], TASKS);
+    assert_eq!(
+        summary["slaves"][0]["framework_ids"],
+        serde_json::json!([framework_id])
+    );
+    assert_eq!(summary["frameworks"][0]["TASK_STAGING"], TASKS);
+    assert_eq!(
+        summary["frameworks"][0]["slave_ids"],
+        serde_json::json!([agent_id])
+    );
+
+    let (status, body) = master.get("/master/state?jsonp=cb");
+    assert_eq!(status, 200);
+    assert!(body.starts_with("cb(") && body.ends_with(");"), "{body}");
+    let inner: Value = serde_json::from_str(&body[3..body.len() - 2]).unwrap();
+    check_consistent(&inner, &framework_id);
+}
+
+#[test]
+fn concurrent_pollers_see_consistent_snapshots_while_tasks_change() {
+    let (master, agent, scheduler, framework_id, agent_id) = cluster_with_tasks();
+    let runtime = master.runtime.clone();
+    let pollers: Vec<_> = (0..4)
+        .map(|_| {
+            let runtime = runtime.clone();
+            let framework_id = framework_id.clone();
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    let (status, body) = http(&runtime, "GET", "/master/state", "");
+                    assert_eq!(status, 200);
+                    let state: Value = serde_json::from_str(&body).unwrap();
+                    check_consistent(&state, &framework_id);
+                }
+            })
+        })
+        .collect();
+    // Meanwhile every task runs, and half of them finish.
+    for i in 0..TASKS {
+        let task = format!("t{i}");
+        agent.send(
+            &master.upid(),
+            &update(&framework_id, &agent_id, &task, TaskState::TaskRunning),
+        );
+        if i % 2 == 0 {
+            agent.send(
+                &master.upid(),
+                &update(&framework_id, &agent_id, &task, TaskState::TaskFinished),
+            );
+        }
+    }
+    for poller in pollers {
+        poller.join().expect("a poller saw an inconsistent state");
+    }
+    for _ in 0..(TASKS + TASKS / 2) {
+        let _: StatusUpdateMessage = scheduler.expect();
+    }
+    master.settle();
+    let state = master.json("/master/state");
+    check_consistent(&state, &framework_id);
+    let used = state["frameworks"][0]["used_resources"]["cpus"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (used - (TASKS / 2) as f64 * TASK_CPUS).abs() < 1e-6,
+        "{used}"
+    );
+}
