@@ -784,3 +784,46 @@ fn endpoints_answer_as_mesos() {
     assert!(tasks["tasks"].as_array().unwrap().is_empty());
     assert_eq!(master.get("/master/tasks?order=sideways").0, 400);
 }
+
+#[test]
+fn teardown_keeps_the_terminal_state_of_an_unacknowledged_task() {
+    // libmesos sends TEARDOWN from inside the status update callback of the
+    // last task, before acknowledging it: the task stays TASK_FINISHED.
+    let master = TestMaster::with_args(&["--allocation_interval=50ms"]);
+    let (agent, agent_id) = register_agent(&master);
+    let scheduler = Peer::start("scheduler-1");
+    let framework_id = subscribe(&master, &scheduler, framework_info("test"));
+    let offers: ResourceOffersMessage = scheduler.expect();
+    scheduler.send(
+        &master.upid(),
+        &accept(
+            &framework_id,
+            &offers.offers[0].id,
+            vec![task("t1", &agent_id, 1.0)],
+        ),
+    );
+    let _: RunTaskMessage = agent.expect();
+    agent.send(
+        &master.upid(),
+        &agent_update(&framework_id, &agent_id, "t1", TaskState::TaskFinished),
+    );
+    let finished: StatusUpdateMessage = scheduler.expect();
+    assert_eq!(finished.update.status.state, TaskState::TaskFinished as i32);
+    scheduler.send(
+        &master.upid(),
+        &Call {
+            framework_id: Some(FrameworkId {
+                value: framework_id.clone(),
+            }),
+            r#type: Some(call::Type::Teardown as i32),
+            ..Default::default()
+        },
+    );
+    let _: ShutdownFrameworkMessage = agent.expect();
+    master.settle();
+    let state = master.json("/master/state");
+    let completed = &state["completed_frameworks"][0];
+    assert_eq!(completed["id"], framework_id.as_str());
+    assert_eq!(completed["completed_tasks"][0]["id"], "t1");
+    assert_eq!(completed["completed_tasks"][0]["state"], "TASK_FINISHED");
+}

@@ -189,8 +189,15 @@ impl Master {
         else {
             return;
         };
-        let new_state = update.latest_state.unwrap_or(update.status.state);
         let was_terminal = is_terminal(task.state);
+        // An agent's update says what the task's latest state is; any other
+        // (the master's own, e.g. on teardown) never overrides a terminal
+        // state already reached, as in Mesos.
+        let new_state = match update.latest_state {
+            Some(latest) => latest,
+            None if was_terminal => task.state,
+            None => update.status.state,
+        };
         if task.state != new_state {
             self.metrics
                 .task_state_changed(task.state, new_state, &update.status);
