@@ -208,29 +208,27 @@ impl Slave {
             None => command_executor_info(&task, &framework_info, &self.flags.launcher_dir),
         };
 
-        // Does it fit in what is left?
-        let needed = Resources::from_proto(&task.resources)
+        // The master allocates; the agent only refuses what it could never
+        // run: more than its total. The command executor's allowance is an
+        // overcommit the master does not see (as in Mesos), so only a
+        // custom executor's resources count.
+        let mut needed = Resources::from_proto(&task.resources)
             .map(|r| r.with_allocation_role(None))
             .unwrap_or_default();
         let executor_exists = self
             .frameworks
             .get(&framework_id)
             .is_some_and(|f| f.executors.contains_key(&executor_info.executor_id.value));
-        let mut needed = needed;
-        if !executor_exists {
+        if task.executor.is_some() && !executor_exists {
             if let Ok(r) = Resources::from_proto(&executor_info.resources) {
                 needed.add_all(&r.with_allocation_role(None));
             }
         }
-        let available = {
-            let mut a = self.total.to_unreserved();
-            a.subtract_all(&self.used_resources().to_unreserved());
-            a
-        };
-        if !available.contains(&needed.to_unreserved()) {
+        let total = self.total.to_unreserved();
+        if !total.contains(&needed.to_unreserved()) {
             let reason = format!(
-                "task '{}' needs {} but only {} is available on this agent",
-                task.task_id.value, needed, available
+                "task '{}' needs {} but this agent has only {} in total",
+                task.task_id.value, needed, total
             );
             tracing::warn!("{reason}");
             self.task_error(
