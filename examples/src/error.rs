@@ -13,6 +13,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A local cluster could not be set up or started.
+    #[error("{0}")]
+    Config(String),
     /// The flags did not load (unknown flag, wrong type, missing one).
     #[error("{0}")]
     Flags(#[from] mesos_common::Error),

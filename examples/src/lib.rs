@@ -7,6 +7,7 @@
 //!   command running, relaunching lost ones and reconciling on failover.
 //! - `execute`: `mesos-execute`, runs one command task and exits with its
 //!   result.
+//! - `local`: `mesos-local`, a master and N agents in one OS process.
 //!
 //! And what they share:
 //! - `framework`: common flags, `FrameworkInfo` and driver building,
@@ -18,6 +19,7 @@
 pub mod error;
 pub mod execute;
 pub mod framework;
+pub mod local;
 pub mod long_running;
 pub mod resources;
 pub mod state;

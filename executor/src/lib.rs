@@ -16,9 +16,11 @@
 //! - `process`: the driver's libprocess process (the message routing).
 //! - `env`: the `MESOS_*` environment an executor starts with.
 //! - `command`: the command executor (task process, kill, health checks).
+//! - `cli`: the `mesos-executor` binary's main, as a library function.
 //! - `os`: process trees from `/proc`, `killtree`, exit statuses.
 //! - `error`: the crate's error type.
 
+pub mod cli;
 pub mod command;
 pub mod driver;
 pub mod env;
