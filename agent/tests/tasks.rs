@@ -414,10 +414,14 @@ fn endpoints_and_metrics_describe_the_agent() {
     let (_, flags) = agent.get("/slave(1)/flags");
     assert!(flags.contains("\"recover\":\"reconnect\""), "{flags}");
 
-    let (_, stats) = agent.get("/monitor/statistics");
-    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
-    assert_eq!(stats[0]["executor_id"], "m");
-    assert!(stats[0]["statistics"]["mem_rss_bytes"].as_u64().unwrap() > 0);
+    // Where Mesos 1.11 serves it (mesos-cli reads this path), and the
+    // older top-level path.
+    for path in ["/slave(1)/monitor/statistics", "/monitor/statistics"] {
+        let (_, stats) = agent.get(path);
+        let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+        assert_eq!(stats[0]["executor_id"], "m", "{path}");
+        assert!(stats[0]["statistics"]["mem_rss_bytes"].as_u64().unwrap() > 0);
+    }
 
     let (_, metrics) = agent.get("/metrics/snapshot");
     let metrics: serde_json::Value = serde_json::from_str(&metrics).unwrap();

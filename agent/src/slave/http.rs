@@ -22,6 +22,18 @@ impl Slave {
                 |p, ctx, r| p.state(ctx, r),
             );
         }
+        // Mesos 1.11 serves it here (`/slave(1)/monitor/statistics`); the
+        // `monitor` process keeps the older top-level path.
+        ctx.route(
+            "/monitor/statistics",
+            Some("Resource usage of each executor."),
+            |p, _, r| {
+                Reply::Now(Response::json(
+                    &p.statistics_json(),
+                    r.query.get("jsonp").map(String::as_str),
+                ))
+            },
+        );
         ctx.route("/health", Some("Health check of the agent."), |_, _, _| {
             Reply::Now(Response::status(200))
         });
