@@ -783,6 +783,13 @@ fn endpoints_answer_as_mesos() {
     let tasks = master.json("/master/tasks?limit=5&offset=0&order=asc");
     assert!(tasks["tasks"].as_array().unwrap().is_empty());
     assert_eq!(master.get("/master/tasks?order=sideways").0, 400);
+
+    // The web UI, at the root and under the master's id; nothing else.
+    let (status, page) = master.get("/");
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>mesos-rs master</title>") && page.contains("/master/state"));
+    assert_eq!(master.get("/master").0, 200);
+    assert_eq!(master.get("/no/such/page").0, 404);
 }
 
 #[test]

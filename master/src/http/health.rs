@@ -15,10 +15,14 @@ pub fn health(_: &mut Master, _: &mut Context<Master>, _: Request) -> Reply {
     Reply::Now(Response::status(200))
 }
 
-/// Anything else sent to the master: `/health` (the delegate's health)
-/// is 200; other paths 404, as libprocess words it.
+/// Anything else sent to the master: `/` (and `/master`) is the web UI,
+/// `/health` (the delegate's health) is 200; other paths 404, as
+/// libprocess words it.
 pub fn root(_: &mut Master, _: &mut Context<Master>, request: Request) -> Reply {
     let path = request.path.trim_end_matches('/');
+    if path == "/master" && (request.method == "GET" || request.method == "HEAD") {
+        return crate::http::webui::index();
+    }
     if path == "/health" || path == "/master/health" {
         return Reply::Now(Response::status(200));
     }

@@ -16,6 +16,7 @@ pub mod state;
 pub mod tasks;
 pub mod teardown;
 pub mod version;
+pub mod webui;
 
 use libprocess::{Reply, Request, Response};
 use serde_json::Value;
