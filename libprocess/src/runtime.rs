@@ -50,6 +50,8 @@ pub(crate) struct Inner {
 struct Stop {
     tokio: oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
+    /// The accept loop, which owns the listening socket.
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl Runtime {
@@ -92,10 +94,11 @@ impl Runtime {
         let runtime = Runtime { inner };
         runtime.spawn_task(runtime.inner.clock.clone().run());
 
-        runtime.spawn_task(server::serve(runtime.clone(), listener));
+        let server = runtime.spawn_handle(server::serve(runtime.clone(), listener));
         *runtime.inner.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop {
             tokio: tokio_stop,
             thread: tokio_thread,
+            server,
         });
         crate::metrics::install();
         builtin::spawn_all(&runtime)?;
@@ -375,6 +378,7 @@ impl Runtime {
         };
         let slots: Vec<Arc<dyn Slot>> = self.processes_mut().values().cloned().collect();
         let runtime = self.clone();
+        let server = stop.server;
         self.block_on(async move {
             let ended: Vec<_> = slots
                 .iter()
@@ -385,6 +389,10 @@ impl Runtime {
                 .collect();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(ended)).await;
             runtime.inner.connections.drain(SHUTDOWN_GRACE).await;
+            // Close the listening socket before returning, so that the port
+            // can be bound again at once (a restarted master, say).
+            server.abort();
+            let _ = server.await;
         });
         let _ = stop.tokio.send(());
         let _ = stop.thread.join();

@@ -298,3 +298,16 @@ fn shutdown_handles_queued_work_and_writes_what_was_sent() {
     }
     receiver.shutdown();
 }
+
+#[test]
+fn shutdown_frees_the_port_for_a_new_runtime() {
+    let first = runtime();
+    let address = first.bound_address();
+    first.shutdown();
+    let second = runtime_with(libprocess::Config {
+        port: address.port(),
+        ..libprocess::Config::default()
+    });
+    assert_eq!(second.bound_address(), address);
+    second.shutdown();
+}

@@ -128,7 +128,6 @@ pub fn runtime() -> Runtime {
 pub fn runtime_with(config: Config) -> Runtime {
     Runtime::start(Config {
         ip: "127.0.0.1".parse().unwrap(),
-        port: 0,
         ..config
     })
     .expect("runtime starts")
