@@ -17,6 +17,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// `--master` names no master the detector can find (Mesos's words).
+    #[error("Failed to create a master detector: {0}")]
+    MasterDetector(mesos_common::Error),
+
     /// A value from mesos-common (resources, attributes) did not parse.
     #[error(transparent)]
     Common(#[from] mesos_common::Error),

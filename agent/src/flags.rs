@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use libprocess::UPID;
 use mesos_common::flags::{FlagSet, FlagSpec, Flags};
-use mesos_common::{Attributes, Resources};
+use mesos_common::{master_detector, Attributes, Resources};
 
 use crate::error::{Error, Result};
-use crate::master::MasterAddress;
 
 /// The flag table of `mesos-agent`.
 pub const FLAGS: &[FlagSpec] = &[
@@ -115,8 +115,8 @@ pub enum RecoverMode {
 /// The agent's checked settings.
 #[derive(Debug, Clone)]
 pub struct AgentFlags {
-    /// Where the master is.
-    pub master: MasterAddress,
+    /// The master's PID, detected from `--master`.
+    pub master: UPID,
     /// `--ip`.
     pub ip: Option<IpAddr>,
     /// `--port`.
@@ -194,8 +194,8 @@ impl AgentFlags {
     pub fn from_flags(flags: Flags) -> Result<AgentFlags> {
         let str_flag = |name: &str| flags.get_str(name).unwrap_or_default().to_string();
         let master_text = str_flag("master");
-        let master = MasterAddress::parse(&master_text)
-            .map_err(|reason| flag_error("master", &master_text, reason))?;
+        let master = master_detector::detect(&master_text).map_err(Error::MasterDetector)?;
+        let master = UPID::new(master.id, master.address);
         let default_role = str_flag("default_role");
         let resources = match flags.get_str("resources") {
             Some(text) => Resources::parse(text, &default_role)?,
@@ -324,6 +324,48 @@ mod tests {
         let mut argv = vec!["mesos-agent"];
         argv.extend_from_slice(args);
         AgentFlags::load(argv, Vec::new())
+    }
+
+    #[test]
+    fn master_is_detected_to_its_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("master");
+        std::fs::write(&file, "master@localhost:6060\n").unwrap();
+        for (value, pid) in [
+            ("127.0.0.1:5050", "master@127.0.0.1:5050"),
+            ("master@127.0.0.1:5050", "master@127.0.0.1:5050"),
+            ("localhost:5050", "master@127.0.0.1:5050"),
+            (
+                &format!("file://{}", file.display()),
+                "master@127.0.0.1:6060",
+            ),
+        ] {
+            let flags = load(&[&format!("--master={value}"), "--work_dir=/tmp/w"]).unwrap();
+            assert_eq!(flags.master.to_string(), pid, "{value}");
+        }
+    }
+
+    #[test]
+    fn bad_master_is_a_detector_error() {
+        for (value, expected) in [
+            (
+                "nonsense",
+                "Failed to create a master detector: invalid master 'nonsense': expected host:port",
+            ),
+            (
+                "zk://10.0.0.1:2181/mesos",
+                "Failed to create a master detector: master 'zk://10.0.0.1:2181/mesos': \
+                 ZooKeeper master detection (zk://) is not supported yet",
+            ),
+            (
+                "slave@127.0.0.1:5050",
+                "Failed to create a master detector: invalid master 'slave@127.0.0.1:5050': \
+                 a master PID must have id 'master', not 'slave'",
+            ),
+        ] {
+            let err = load(&[&format!("--master={value}"), "--work_dir=/tmp/w"]).unwrap_err();
+            assert!(err.starts_with(expected), "{value}: {err}");
+        }
     }
 
     #[test]

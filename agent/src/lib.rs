@@ -19,7 +19,6 @@
 //! - `json`: `/state` rendering.
 //! - `flags`: the flag table and checked settings.
 //! - `detect`: total resources, detected and given.
-//! - `master`: `--master` parsing.
 //! - `paths`: the work directory layout.
 //! - `testing`: a fake master for tests (a real one can replace it).
 //! - `error`: the crate's error type.
@@ -33,7 +32,6 @@ pub mod files;
 pub mod flags;
 pub mod gc;
 pub mod json;
-pub mod master;
 pub mod metrics;
 pub mod monitor;
 pub mod paths;

@@ -145,6 +145,31 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+
+    /// invalid master '{master}': {reason} (a `--master` value)
+    #[error("invalid master '{master}': {reason}")]
+    InvalidMaster {
+        /// The value given (trimmed).
+        master: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// failed to read the master from file '{path}': {reason}
+    #[error("failed to read the master from file '{path}': {reason}")]
+    MasterFile {
+        /// The file named after `file://`.
+        path: String,
+        /// Why it gave no master (the OS error, or that it is empty).
+        reason: String,
+    },
+
+    /// master '{0}': ZooKeeper master detection (zk://) is not supported yet
+    #[error(
+        "master '{0}': ZooKeeper master detection (zk://) is not supported yet; \
+         give the leading master as host:port"
+    )]
+    ZooKeeperUnsupported(String),
 }
 
 /// The crate's result type.

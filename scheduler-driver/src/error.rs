@@ -3,28 +3,10 @@
 /// What can go wrong when setting up a scheduler driver.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The `--master` value is not one of the forms the driver detects.
-    #[error("invalid master '{master}': {reason}")]
-    InvalidMaster {
-        /// The value given.
-        master: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A `file://` master whose file cannot be read.
-    #[error("failed to read the master from file '{path}': {source}")]
-    MasterFile {
-        /// The file named after `file://`.
-        path: String,
-        /// Why reading failed.
-        source: std::io::Error,
-    },
-    /// A `zk://` master: ZooKeeper detection is not built yet.
-    #[error(
-        "master '{0}': ZooKeeper master detection (zk://) is not supported yet; \
-         give the leading master as host:port"
-    )]
-    ZooKeeperUnsupported(String),
+    /// The `--master` value names no master the detector can find (its
+    /// form, its file, its host name), or needs ZooKeeper.
+    #[error(transparent)]
+    Detector(#[from] mesos_common::Error),
     /// A driver setting from the `MESOS_*` environment is invalid.
     #[error("invalid driver setting: {0}")]
     Config(String),

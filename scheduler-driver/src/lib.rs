@@ -16,8 +16,8 @@
 //!   routing table, registration, and the handlers of each message.
 //! - `calls`: the `Call`s the driver sends, built as pure functions.
 //! - `updates`: acknowledgement decisions and driver-made updates.
-//! - `detector`: master detection from `host:port`, `master@host:port`,
-//!   `file:///path` (`zk://` is refused for now).
+//! - `detector`: the master's UPID and `MasterInfo`, from common's
+//!   detector (`host:port`, `master@host:port`, `file:///path`).
 //! - `config`: `MESOS_*` driver settings and the registration backoff.
 //! - `user`: the current user's name, for `FrameworkInfo.user`.
 //! - `error`: the crate's error type.

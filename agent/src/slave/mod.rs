@@ -122,7 +122,7 @@ impl Slave {
     ) -> Slave {
         Slave {
             layout: Layout::new(&flags.work_dir),
-            master: flags.master.upid().clone(),
+            master: flags.master.clone(),
             flags: Arc::new(flags),
             info,
             total,
