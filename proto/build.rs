@@ -41,6 +41,15 @@ fn main() {
 
     let fds = protox::compile(FILES, [&root]).unwrap_or_else(|e| panic!("protox: {e:?}"));
 
+    // The descriptors themselves, for JSON mapping at run time (the v1 HTTP
+    // APIs speak the proto3 JSON of these messages).
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(
+        out.join("file_descriptor_set.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )
+    .expect("write file_descriptor_set.bin");
+
     prost_build::Config::new()
         // `bytes` fields become `bytes::Bytes`, so relaying payloads is copy-free.
         .bytes(["."])

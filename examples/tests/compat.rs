@@ -28,7 +28,7 @@ fn assert_ok(output: &std::process::Output, summary: &str) {
 
 #[test]
 fn pesos_v0_driver_runs_tasks_and_endpoint_readers_pass() {
-    let local = Local::start();
+    let local = Local::start(1);
     let v0 = run(
         "bash",
         &[
@@ -51,4 +51,39 @@ fn pesos_v0_driver_runs_tasks_and_endpoint_readers_pass() {
         &[compat_run(), "endpoints".into(), local.address.clone()],
     );
     assert_ok(&endpoints, "not_ok=0");
+}
+
+#[test]
+fn pymesos_v1_http_scheduler_runs_tasks() {
+    let local = Local::start(1);
+    let v1 = run(
+        "bash",
+        &[
+            compat_run(),
+            "v1".into(),
+            "--master".into(),
+            local.address.clone(),
+            "--tasks".into(),
+            "20".into(),
+            "--timeout".into(),
+            "60".into(),
+        ],
+    );
+    assert_ok(&v1, "result=OK");
+
+    // The framework tore itself down: the master lists it as completed,
+    // with its twenty finished tasks.
+    let state = local.state();
+    let framework = state["completed_frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "pymesos-v1-anchor")
+        .unwrap_or_else(|| panic!("a completed pymesos framework: {state}"));
+    let tasks = framework["completed_tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 20, "{framework}");
+    assert!(
+        tasks.iter().all(|t| t["state"] == "TASK_FINISHED"),
+        "{framework}"
+    );
 }

@@ -23,7 +23,7 @@ fn tasks_of(state: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn test_framework_and_mesos_execute_run_against_mesos_local() {
-    let local = Local::start();
+    let local = Local::start(2);
     let master = format!("--master={}", local.address);
 
     let framework = run(

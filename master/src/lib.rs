@@ -13,6 +13,7 @@
 //! - `registrar`: the registry, its durable store, and its process.
 //! - `allocator`: the hierarchical DRF allocator.
 //! - `http`: the master's endpoints and their JSON.
+//! - `scheduler_api`: the v1 HTTP scheduler API (`/api/v1/scheduler`).
 //! - `metrics`: `master/...` metrics.
 //! - `error`: the crate's error type.
 
@@ -30,6 +31,7 @@ pub mod master;
 pub mod metrics;
 pub mod observer;
 pub mod registrar;
+pub mod scheduler_api;
 pub mod state;
 pub mod validation;
 

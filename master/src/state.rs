@@ -10,7 +10,9 @@ use mesos_common::Resources;
 use mesos_proto::mesos::framework_info::capability::Type as FrameworkCapability;
 use mesos_proto::mesos::{FrameworkInfo, Offer as OfferInfo, SlaveInfo, Task, TaskState};
 
+use crate::master::Master;
 use crate::observer::SlaveObserver;
+use crate::scheduler_api::{Connection, HttpConnection, SchedulerMessage};
 
 /// The framework-facing IDs the master hands out: `<master>-0000`,
 /// `<master>-S0`, `<master>-O0`, as Mesos numbers them.
@@ -117,8 +119,10 @@ pub struct Framework {
     pub capabilities: Capabilities,
     /// Its roles.
     pub roles: Vec<String>,
-    /// The scheduler's UPID, while one is known.
-    pub pid: Option<UPID>,
+    /// How its scheduler is reached, while one is known: a UPID (libprocess
+    /// driver) or an HTTP event stream. Change it with
+    /// `State::set_framework_connection`, which keeps the UPID index.
+    pub connection: Option<Connection>,
     /// Whether the scheduler is connected.
     pub connected: bool,
     /// Whether it gets offers (connected and not deactivated).
@@ -160,15 +164,20 @@ pub struct Framework {
 
 impl Framework {
     /// A framework newly registered with `info` (whose `id` is set).
-    pub fn new(id: String, info: FrameworkInfo, pid: Option<UPID>, now: f64) -> Framework {
+    pub fn new(
+        id: String,
+        info: FrameworkInfo,
+        connection: Option<Connection>,
+        now: f64,
+    ) -> Framework {
         Framework {
             capabilities: Capabilities::of(&info),
             roles: framework_roles(&info),
             id,
             info,
-            connected: pid.is_some(),
-            active: pid.is_some(),
-            pid,
+            connected: connection.is_some(),
+            active: connection.is_some(),
+            connection,
             recovered: false,
             registered_time: now,
             reregistered_time: None,
@@ -183,6 +192,33 @@ impl Framework {
             offered: Resources::new(),
             suppressed_roles: Vec::new(),
             failover_timer: None,
+        }
+    }
+
+    /// The UPID of a libprocess scheduler.
+    pub fn pid(&self) -> Option<&UPID> {
+        self.connection.as_ref().and_then(Connection::pid)
+    }
+
+    /// The event stream of an HTTP scheduler.
+    pub fn http(&self) -> Option<&HttpConnection> {
+        match &self.connection {
+            Some(Connection::Http(http)) => Some(http),
+            _ => None,
+        }
+    }
+
+    /// Sends `message` to the scheduler: as a libprocess message to its
+    /// UPID, or as the matching event on its HTTP stream. Dropped (and
+    /// logged) when no scheduler is known.
+    pub fn send<M: SchedulerMessage>(&self, ctx: &libprocess::Context<Master>, message: &M) {
+        match &self.connection {
+            Some(connection) => connection.send(ctx, message),
+            None => tracing::warn!(
+                "dropping {} for framework {}: no scheduler",
+                M::full_name(),
+                self.id
+            ),
         }
     }
 
@@ -311,7 +347,7 @@ pub struct Offer {
 pub struct State {
     /// Registered (and recovered) frameworks by ID. Add and remove them
     /// with `insert_framework` / `remove_framework`, and move them with
-    /// `set_framework_pid`, which keep `framework_pids` in step.
+    /// `set_framework_connection`, which keep `framework_pids` in step.
     pub frameworks: HashMap<String, Framework>,
     /// Framework IDs by scheduler UPID: every message from a scheduler
     /// looks its framework up.
@@ -379,30 +415,37 @@ impl State {
 
     /// Adds `framework`, indexing its UPID.
     pub fn insert_framework(&mut self, framework: Framework) {
-        if let Some(pid) = &framework.pid {
+        if let Some(pid) = framework.pid() {
             self.framework_pids
                 .insert(pid.clone(), framework.id.clone());
         }
         self.frameworks.insert(framework.id.clone(), framework);
     }
 
-    /// Moves framework `id`'s scheduler to `pid`.
-    pub fn set_framework_pid(&mut self, id: &str, pid: UPID) {
-        if let Some(framework) = self.frameworks.get_mut(id) {
-            if let Some(old) = framework.pid.take() {
-                if self.framework_pids.get(&old).map(String::as_str) == Some(id) {
-                    self.framework_pids.remove(&old);
-                }
+    /// Moves framework `id`'s scheduler to `connection` (None: it has
+    /// gone); returns the one it replaces.
+    pub fn set_framework_connection(
+        &mut self,
+        id: &str,
+        connection: Option<Connection>,
+    ) -> Option<Connection> {
+        let framework = self.frameworks.get_mut(id)?;
+        let old = std::mem::replace(&mut framework.connection, connection);
+        if let Some(pid) = old.as_ref().and_then(Connection::pid) {
+            if self.framework_pids.get(pid).map(String::as_str) == Some(id) {
+                self.framework_pids.remove(pid);
             }
-            self.framework_pids.insert(pid.clone(), id.to_string());
-            framework.pid = Some(pid);
         }
+        if let Some(pid) = framework.pid() {
+            self.framework_pids.insert(pid.clone(), id.to_string());
+        }
+        old
     }
 
     /// Removes framework `id` and its UPID index entry.
     pub fn remove_framework(&mut self, id: &str) -> Option<Framework> {
         let framework = self.frameworks.remove(id)?;
-        if let Some(pid) = &framework.pid {
+        if let Some(pid) = framework.pid() {
             if self.framework_pids.get(pid).map(String::as_str) == Some(id) {
                 self.framework_pids.remove(pid);
             }

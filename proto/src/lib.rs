@@ -32,6 +32,11 @@ pub use bytes;
 pub use prost;
 pub use prost::{Message, Name};
 
+/// The encoded `google.protobuf.FileDescriptorSet` of every schema file, for
+/// reflection (e.g. the JSON mapping of `mesos.v1.*` messages).
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/file_descriptor_set.bin"));
+
 /// Generated code, one nested module per protobuf package.
 #[allow(
     clippy::all,

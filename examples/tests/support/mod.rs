@@ -18,15 +18,17 @@ pub struct Local {
 }
 
 impl Local {
-    pub fn start() -> Local {
-        let work_dir = std::env::temp_dir().join(format!("mesos-local-e2e-{}", std::process::id()));
+    /// Starts `mesos-local` with `agents` agents, in a work directory of
+    /// its own.
+    pub fn start(agents: u32) -> Local {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let work_dir =
+            std::env::temp_dir().join(format!("mesos-local-e2e-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work_dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
-            .args([
-                "--port=0",
-                "--num_agents=2",
-                "--resources=cpus:4;mem:4096;disk:4096",
-            ])
+            .args(["--port=0", "--resources=cpus:4;mem:4096;disk:4096"])
+            .arg(format!("--num_agents={agents}"))
             .arg(format!("--work_dir={}", work_dir.display()))
             .stdout(Stdio::piped())
             .spawn()

@@ -256,8 +256,8 @@ impl Master {
             slave_id: SlaveId { value: id.into() },
         };
         for framework in self.state.frameworks.values() {
-            if let (true, Some(pid)) = (framework.connected, &framework.pid) {
-                ctx.send(pid, &lost);
+            if framework.connected {
+                framework.send(ctx, &lost);
             }
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use libprocess::{Context, UPID};
 use mesos_proto::internal::{
-    FrameworkToExecutorMessage, KillTaskMessage, LaunchTasksMessage, ResourceRequestMessage,
-    ReviveOffersMessage,
+    FrameworkErrorMessage, FrameworkToExecutorMessage, KillTaskMessage, LaunchTasksMessage,
+    ResourceRequestMessage, ReviveOffersMessage,
 };
 use mesos_proto::mesos::offer::{self, operation};
 use mesos_proto::mesos::{TaskGroupInfo, TaskStatus};
@@ -14,12 +14,14 @@ use mesos_proto::scheduler::call::Type;
 use mesos_proto::scheduler::Call;
 
 use crate::master::Master;
+use crate::scheduler_api::Connection;
 use crate::validation;
 
 impl Master {
-    /// One `Call`: checked as Mesos checks it (the right sub-message for
-    /// the type, a framework ID except for SUBSCRIBE, sent by that
-    /// framework's scheduler), then handled.
+    /// One `Call` from a libprocess driver: checked as Mesos checks it (the
+    /// right sub-message for the type, a framework ID except for SUBSCRIBE,
+    /// sent by that framework's scheduler), then handled. A refused
+    /// UPDATE_FRAMEWORK is answered with a `FrameworkErrorMessage`.
     pub(crate) fn receive_call(&mut self, ctx: &mut Context<Self>, from: &UPID, call: Call) {
         if let Err(error) = validation::call::validate(&call) {
             self.metrics.invalid_framework_messages += 1;
@@ -34,14 +36,35 @@ impl Master {
             };
             let force = subscribe.force.unwrap_or(false);
             let suppressed = subscribe.suppressed_roles.into_iter().collect();
+            let from = Connection::Pid(from.clone());
             self.subscribe(ctx, from, subscribe.framework_info, force, suppressed);
             return;
         }
-        let framework_id = call.framework_id.map(|f| f.value).unwrap_or_default();
+        let framework_id = call
+            .framework_id
+            .as_ref()
+            .map(|f| f.value.clone())
+            .unwrap_or_default();
         let Some(framework_id) = self.authorized_framework(from, &framework_id) else {
             self.metrics.invalid_framework_messages += 1;
             return;
         };
+        if let Err(message) = self.handle_call(ctx, &framework_id, call) {
+            ctx.send(from, &FrameworkErrorMessage { message });
+        }
+    }
+
+    /// A valid non-SUBSCRIBE `call` of framework `framework_id`, whose
+    /// sender has been checked (by UPID, or by HTTP stream ID). Only
+    /// UPDATE_FRAMEWORK can be refused; the error says why.
+    pub(crate) fn handle_call(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &str,
+        call: Call,
+    ) -> Result<(), String> {
+        let kind = Type::try_from(call.r#type.unwrap_or(0)).unwrap_or(Type::Unknown);
+        let framework_id = framework_id.to_string();
         match kind {
             Type::Teardown => {
                 self.metrics.messages_unregister_framework += 1;
@@ -135,7 +158,7 @@ impl Master {
             Type::UpdateFramework => {
                 self.metrics.messages_update_framework += 1;
                 if let Some(update) = call.update_framework {
-                    self.update_framework(ctx, from, &framework_id, update);
+                    return self.update_framework(&framework_id, update);
                 }
             }
             Type::Shutdown
@@ -144,46 +167,34 @@ impl Master {
             | Type::AcknowledgeOperationStatus
             | Type::ReconcileOperations => {
                 tracing::warn!(
-                    "ignoring {} call from {from}: not supported",
+                    "ignoring {} call of framework {framework_id}: not supported",
                     kind.as_str_name()
                 );
             }
             Type::Subscribe | Type::Unknown => {}
         }
+        Ok(())
     }
 
     /// UPDATE_FRAMEWORK: new roles, capabilities or suppressed roles.
     fn update_framework(
         &mut self,
-        ctx: &mut Context<Self>,
-        from: &UPID,
         framework_id: &str,
         update: mesos_proto::scheduler::call::UpdateFramework,
-    ) {
+    ) -> Result<(), String> {
         let info = update.framework_info;
         if info.id.as_ref().map(|i| i.value.as_str()) != Some(framework_id) {
-            ctx.send(
-                from,
-                &mesos_proto::internal::FrameworkErrorMessage {
-                    message: "'framework_id' differs from 'framework_info.id'".into(),
-                },
-            );
-            return;
+            return Err("'framework_id' differs from 'framework_info.id'".into());
         }
         let checked =
             validation::framework::validate(&info, self.flags.roles.as_deref()).and_then(|()| {
                 let current = &self.state.frameworks[framework_id].info;
                 validation::framework::validate_update(current, &info)
             });
-        if let Err(error) = checked {
-            ctx.send(
-                from,
-                &mesos_proto::internal::FrameworkErrorMessage { message: error },
-            );
-            return;
-        }
+        checked?;
         let suppressed = update.suppressed_roles.into_iter().collect();
         self.update_framework_info(framework_id, info, Some(suppressed));
+        Ok(())
     }
 
     fn revive(&mut self, framework_id: &str, roles: Vec<String>) {

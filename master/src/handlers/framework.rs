@@ -13,6 +13,7 @@ use mesos_proto::mesos::task_status::Reason;
 use mesos_proto::mesos::{FrameworkId, FrameworkInfo, TaskState};
 
 use crate::master::Master;
+use crate::scheduler_api::Connection;
 use crate::state::{unix_now, Framework};
 use crate::validation;
 
@@ -21,7 +22,7 @@ impl Master {
     /// `from`, or None (logged) when the sender is not that scheduler.
     pub(crate) fn authorized_framework(&self, from: &UPID, framework_id: &str) -> Option<String> {
         match self.state.frameworks.get(framework_id) {
-            Some(f) if f.pid.as_ref() == Some(from) => Some(f.id.clone()),
+            Some(f) if f.pid() == Some(from) => Some(f.id.clone()),
             Some(_) => {
                 tracing::warn!(
                     "ignoring message for framework {framework_id} from {from}: not its scheduler"
@@ -35,9 +36,11 @@ impl Master {
         }
     }
 
-    fn framework_error(&mut self, ctx: &mut Context<Self>, to: &UPID, message: String) {
+    /// Refuses a subscription: the scheduler hears why (an HTTP one on its
+    /// stream, which then ends).
+    fn framework_error(&mut self, ctx: &mut Context<Self>, to: Connection, message: String) {
         tracing::warn!("refusing framework at {to}: {message}");
-        ctx.send(to, &FrameworkErrorMessage { message });
+        to.send(ctx, &FrameworkErrorMessage { message });
     }
 
     /// Legacy registration.
@@ -53,7 +56,13 @@ impl Master {
             // Mesos treats a registration with an ID as a reregistration.
             info.id = info.id.filter(|id| !id.value.is_empty());
         }
-        self.subscribe(ctx, from, info, false, BTreeSet::new());
+        self.subscribe(
+            ctx,
+            Connection::Pid(from.clone()),
+            info,
+            false,
+            BTreeSet::new(),
+        );
     }
 
     /// Legacy reregistration (`failover` is a scheduler failover).
@@ -64,6 +73,7 @@ impl Master {
         message: ReregisterFrameworkMessage,
     ) {
         self.metrics.messages_reregister_framework += 1;
+        let from = Connection::Pid(from.clone());
         if message
             .framework
             .id
@@ -84,11 +94,13 @@ impl Master {
 
     /// A scheduler at `from` subscribes with `info`: a new framework when
     /// `info.id` is empty, otherwise a reregistration (`force`: a failed
-    /// over scheduler replacing the old one).
+    /// over scheduler replacing the old one). An HTTP scheduler always
+    /// takes over, as in Mesos: its new stream replaces the old
+    /// connection, whichever kind it was.
     pub(crate) fn subscribe(
         &mut self,
         ctx: &mut Context<Self>,
-        from: &UPID,
+        from: Connection,
         info: FrameworkInfo,
         force: bool,
         suppressed_roles: BTreeSet<String>,
@@ -98,33 +110,37 @@ impl Master {
             self.framework_error(ctx, from, error);
             return;
         }
+        let force = force || matches!(from, Connection::Http(_));
         let id = info
             .id
             .as_ref()
             .map(|i| i.value.clone())
             .unwrap_or_default();
+        let by_pid = from
+            .pid()
+            .and_then(|pid| self.state.framework_by_pid(pid))
+            .map(|f| f.id.clone());
         if id.is_empty() {
-            if let Some(existing) = self.state.framework_by_pid(from) {
+            if let Some(existing) = by_pid {
                 let reply = FrameworkRegisteredMessage {
-                    framework_id: FrameworkId {
-                        value: existing.id.clone(),
-                    },
+                    framework_id: FrameworkId { value: existing },
                     master_info: self.info.clone(),
                 };
-                ctx.send(from, &reply);
+                from.send(ctx, &reply);
                 return;
             }
             let id = self.ids.framework();
             let mut info = info;
             info.id = Some(FrameworkId { value: id.clone() });
-            self.add_framework(ctx, from, id.clone(), info, suppressed_roles);
-            ctx.send(
-                from,
+            self.add_framework(ctx, from.clone(), id.clone(), info, suppressed_roles);
+            from.send(
+                ctx,
                 &FrameworkRegisteredMessage {
-                    framework_id: FrameworkId { value: id },
+                    framework_id: FrameworkId { value: id.clone() },
                     master_info: self.info.clone(),
                 },
             );
+            self.watch_http_connection(ctx, &id);
             return;
         }
 
@@ -132,19 +148,15 @@ impl Master {
             self.framework_error(ctx, from, "Framework has been removed".into());
             return;
         }
-        if let Some(other) = self.state.framework_by_pid(from) {
-            if other.id != id {
-                tracing::warn!(
-                    "ignoring subscription of {id}: {from} is already framework {}",
-                    other.id
-                );
-                return;
-            }
+        if let Some(other) = by_pid.filter(|other| *other != id) {
+            tracing::warn!("ignoring subscription of {id}: {from} is already framework {other}");
+            return;
         }
         let Some(framework) = self.state.frameworks.get(&id) else {
             // A framework we do not know (we failed over): take it back.
-            self.add_framework(ctx, from, id.clone(), info, suppressed_roles);
-            self.send_reregistered(ctx, from, &id);
+            self.add_framework(ctx, from.clone(), id.clone(), info, suppressed_roles);
+            self.send_reregistered(ctx, &from, &id);
+            self.watch_http_connection(ctx, &id);
             return;
         };
         if let Err(error) = validation::framework::validate_update(&framework.info, &info) {
@@ -152,44 +164,54 @@ impl Master {
             return;
         }
         let recovered = framework.recovered;
-        let old_pid = framework.pid.clone();
-        if !recovered && old_pid.as_ref() != Some(from) && !force {
+        let same = framework
+            .connection
+            .as_ref()
+            .is_some_and(|c| c.same_as(&from));
+        if !recovered && !same && !force {
             self.framework_error(ctx, from, "Framework failed over".into());
             return;
         }
         self.update_framework_info(&id, info, Some(suppressed_roles));
         let offers: Vec<String> = self.state.frameworks[&id].offers.iter().cloned().collect();
-        for offer in offers {
-            self.rescind_offer(ctx, &offer, true);
+        let old = self.reconnect_framework(ctx, &id, from.clone());
+        let replaced = old.filter(|old| !old.same_as(&from));
+        if let Some(old) = &replaced {
+            // The replaced scheduler hears it lost; an old stream ends.
+            old.send(
+                ctx,
+                &FrameworkErrorMessage {
+                    message: "Framework failed over".into(),
+                },
+            );
         }
-        if let (true, Some(old)) = (force, &old_pid) {
-            if old != from {
-                ctx.send(
-                    old,
-                    &FrameworkErrorMessage {
-                        message: "Framework failed over".into(),
-                    },
-                );
+        for offer in offers {
+            if replaced.is_some() {
+                // Offers of the replaced scheduler go back quietly, as in
+                // Mesos: the new one never saw them.
+                self.remove_offer(ctx, &offer, Some(None));
+            } else {
+                self.rescind_offer(ctx, &offer, true);
             }
         }
-        self.reconnect_framework(ctx, &id, from);
         if force && !recovered {
             self.metrics.frameworks_failed_over += 1;
-            ctx.send(
-                from,
+            from.send(
+                ctx,
                 &FrameworkRegisteredMessage {
-                    framework_id: FrameworkId { value: id },
+                    framework_id: FrameworkId { value: id.clone() },
                     master_info: self.info.clone(),
                 },
             );
         } else {
-            self.send_reregistered(ctx, from, &id);
+            self.send_reregistered(ctx, &from, &id);
         }
+        self.watch_http_connection(ctx, &id);
     }
 
-    fn send_reregistered(&self, ctx: &mut Context<Self>, to: &UPID, id: &str) {
-        ctx.send(
-            to,
+    fn send_reregistered(&self, ctx: &mut Context<Self>, to: &Connection, id: &str) {
+        to.send(
+            ctx,
             &FrameworkReregisteredMessage {
                 framework_id: FrameworkId { value: id.into() },
                 master_info: self.info.clone(),
@@ -200,13 +222,15 @@ impl Master {
     fn add_framework(
         &mut self,
         ctx: &mut Context<Self>,
-        from: &UPID,
+        from: Connection,
         id: String,
         info: FrameworkInfo,
         suppressed_roles: BTreeSet<String>,
     ) {
         tracing::info!("registered framework {id} ({}) at {from}", info.name);
-        ctx.link(from);
+        if let Some(pid) = from.pid() {
+            ctx.link(pid);
+        }
         self.allocator.add_framework(
             &id,
             &info,
@@ -214,7 +238,7 @@ impl Master {
             true,
             suppressed_roles.clone(),
         );
-        let mut framework = Framework::new(id.clone(), info, Some(from.clone()), unix_now());
+        let mut framework = Framework::new(id.clone(), info, Some(from), unix_now());
         framework.suppressed_roles = suppressed_roles.into_iter().collect();
         self.state.insert_framework(framework);
     }
@@ -243,13 +267,19 @@ impl Master {
         framework.update_info(info);
     }
 
-    /// The framework's scheduler is (back) at `pid`: link, cancel the
-    /// failover timeout, and resume offers.
-    fn reconnect_framework(&mut self, ctx: &mut Context<Self>, id: &str, pid: &UPID) {
-        ctx.link(pid);
-        let Some(framework) = self.state.frameworks.get_mut(id) else {
-            return;
-        };
+    /// The framework's scheduler is (back) at `to`: link, cancel the
+    /// failover timeout, and resume offers. Returns the connection it
+    /// replaces.
+    fn reconnect_framework(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        to: Connection,
+    ) -> Option<Connection> {
+        if let Some(pid) = to.pid() {
+            ctx.link(pid);
+        }
+        let framework = self.state.frameworks.get_mut(id)?;
         if let Some(timer) = framework.failover_timer.take() {
             ctx.cancel(timer);
         }
@@ -260,22 +290,26 @@ impl Master {
             framework.active = true;
             self.allocator.activate_framework(id);
         }
-        self.state.set_framework_pid(id, pid.clone());
+        self.state.set_framework_connection(id, Some(to))
     }
 
     /// The scheduler's connection broke: stop offers and give it
     /// `failover_timeout` to come back before tearing it down.
-    pub(crate) fn framework_disconnected(&mut self, ctx: &mut Context<Self>, pid: &UPID) {
-        let Some(id) = self.state.framework_by_pid(pid).map(|f| f.id.clone()) else {
-            return;
-        };
-        let Some(framework) = self.state.frameworks.get_mut(&id) else {
+    pub(crate) fn framework_disconnected(&mut self, ctx: &mut Context<Self>, id: &str) {
+        let Some(framework) = self.state.frameworks.get_mut(id) else {
             return;
         };
         if !framework.connected {
             return;
         }
-        tracing::info!("framework {id} at {pid} disconnected");
+        tracing::info!(
+            "framework {id} at {} disconnected",
+            framework
+                .connection
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
         framework.connected = false;
         let failover = framework.info.failover_timeout.unwrap_or(0.0);
         let failover = if failover.is_finite() && failover > 0.0 {
@@ -283,12 +317,12 @@ impl Master {
         } else {
             std::time::Duration::ZERO
         };
-        self.deactivate(ctx, &id);
-        let timer_id = id.clone();
+        self.deactivate(ctx, id);
+        let timer_id = id.to_string();
         let timer = ctx.delay(failover, move |master, ctx| {
             master.failover_timed_out(ctx, &timer_id)
         });
-        if let Some(framework) = self.state.frameworks.get_mut(&id) {
+        if let Some(framework) = self.state.frameworks.get_mut(id) {
             framework.failover_timer = Some(timer);
         }
     }
@@ -395,6 +429,8 @@ impl Master {
             ctx.cancel(timer);
         }
         framework.executors.clear();
+        // An HTTP scheduler's stream ends here.
+        framework.connection = None;
         framework.connected = false;
         framework.active = false;
         framework.unregistered_time = Some(unix_now());

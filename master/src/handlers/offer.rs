@@ -36,7 +36,7 @@ impl Master {
             .state
             .frameworks
             .get(&framework_id)
-            .is_some_and(|f| f.active && f.pid.is_some());
+            .is_some_and(|f| f.active && f.connection.is_some());
         let mut message = ResourceOffersMessage::default();
         for (role, agents) in offered {
             for (agent_id, resources) in agents {
@@ -63,13 +63,8 @@ impl Master {
             return;
         }
         self.metrics.outstanding_offers_sent += message.offers.len() as u64;
-        if let Some(pid) = self
-            .state
-            .frameworks
-            .get(&framework_id)
-            .and_then(|f| f.pid.clone())
-        {
-            ctx.send(&pid, &message);
+        if let Some(framework) = self.state.frameworks.get(&framework_id) {
+            framework.send(ctx, &message);
         }
     }
 
@@ -196,14 +191,9 @@ impl Master {
             return;
         };
         self.metrics.offers_rescinded += 1;
-        if let Some(pid) = self
-            .state
-            .frameworks
-            .get(&offer.framework_id)
-            .and_then(|f| f.pid.clone())
-        {
-            ctx.send(
-                &pid,
+        if let Some(framework) = self.state.frameworks.get(&offer.framework_id) {
+            framework.send(
+                ctx,
                 &RescindResourceOfferMessage {
                     offer_id: OfferId {
                         value: offer_id.into(),

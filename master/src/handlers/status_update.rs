@@ -163,8 +163,8 @@ impl Master {
                     .recover_resources(&framework.id, &agent_id, resources, None);
             }
         }
-        if let (Some(pid), true) = (framework.pid.clone(), framework.connected) {
-            ctx.send(&pid, &message);
+        if framework.connected {
+            framework.send(ctx, &message);
         }
     }
 
@@ -181,14 +181,15 @@ impl Master {
             .agents
             .get(&message.slave_id.value)
             .is_some_and(|a| a.pid == *from);
-        let framework = self.state.frameworks.get(&message.framework_id.value);
-        match (
-            agent_ok,
-            framework.and_then(|f| f.pid.clone().filter(|_| f.connected)),
-        ) {
-            (true, Some(pid)) => {
+        let framework = self
+            .state
+            .frameworks
+            .get(&message.framework_id.value)
+            .filter(|f| f.connected && f.connection.is_some());
+        match (agent_ok, framework) {
+            (true, Some(framework)) => {
                 self.metrics.valid_executor_to_framework_messages += 1;
-                ctx.send(&pid, &message)
+                framework.send(ctx, &message)
             }
             _ => {
                 self.metrics.invalid_executor_to_framework_messages += 1;

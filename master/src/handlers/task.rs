@@ -129,8 +129,8 @@ impl Master {
             update,
             pid: Some(acknowledgee.map(|p| p.to_string()).unwrap_or_default()),
         };
-        match (&framework.pid, framework.connected) {
-            (Some(pid), true) => ctx.send(pid, &message),
+        match (&framework.connection, framework.connected) {
+            (Some(connection), true) => connection.send(ctx, &message),
             _ => tracing::warn!(
                 "dropping status update for task {} of disconnected framework {}",
                 message.update.status.task_id.value,
@@ -314,7 +314,7 @@ impl Master {
             .and_then(|c| c.user.clone())
             .or_else(|| Some(framework.info.user.clone()));
         let framework_info = framework.info.clone();
-        let scheduler = framework.pid.as_ref().map(|p| p.to_string());
+        let scheduler = framework.pid().map(|p| p.to_string());
         let agent_pid = agent.pid.clone();
         let version = agent.resource_version_uuid.clone();
         // Agents without RESERVATION_REFINEMENT get resources downgraded,
@@ -528,11 +528,8 @@ impl Master {
                 updates.extend(update);
             }
         }
-        let Some(pid) = framework.pid.clone() else {
-            return;
-        };
         for update in updates {
-            ctx.send(&pid, &StatusUpdateMessage { update, pid: None });
+            framework.send(ctx, &StatusUpdateMessage { update, pid: None });
         }
     }
 

@@ -196,7 +196,7 @@ fn framework_view(f: &Framework, state: &State) -> FrameworkView {
         info: f.info.clone(),
         capabilities: f.capabilities,
         roles: f.roles.clone(),
-        pid: f.pid.as_ref().map(ToString::to_string),
+        pid: f.pid().map(ToString::to_string),
         active: f.active,
         connected: f.connected,
         recovered: f.recovered,

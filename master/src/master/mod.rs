@@ -98,7 +98,12 @@ impl Process for Master {
 
         // Endpoints (the master is the runtime's delegate, so `/state`
         // and friends reach these too).
-        let routes: [(&str, &str, Route); 12] = [
+        let routes: [(&str, &str, Route); 13] = [
+            (
+                "/api/v1/scheduler",
+                crate::scheduler_api::endpoint::HELP,
+                crate::scheduler_api::endpoint::scheduler,
+            ),
             (
                 "/state",
                 crate::http::state::HELP,
@@ -169,8 +174,8 @@ impl Process for Master {
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: &UPID) {
-        if self.state.framework_by_pid(pid).is_some() {
-            self.framework_disconnected(ctx, pid);
+        if let Some(id) = self.state.framework_by_pid(pid).map(|f| f.id.clone()) {
+            self.framework_disconnected(ctx, &id);
         } else if self.state.agent_by_pid(pid).is_some() {
             self.agent_disconnected(ctx, pid);
         }
