@@ -1,7 +1,7 @@
 //! Outgoing messages: one persistent connection per peer address, messages
 //! written in order, and links that fire `exited` when it breaks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -34,7 +34,7 @@ struct Peer {
     queue: mpsc::UnboundedSender<Message>,
     task: tokio::task::JoinHandle<()>,
     /// (linker, linked-to) pairs watching this connection.
-    links: Vec<(UPID, UPID)>,
+    links: HashSet<(UPID, UPID)>,
     generation: u64,
 }
 
@@ -58,10 +58,7 @@ impl Connections {
     pub(crate) fn link(&self, runtime: &Runtime, linker: &UPID, to: &UPID) {
         let mut peers = self.peers();
         let peer = self.peer(&mut peers, runtime, to.address());
-        let pair = (linker.clone(), to.clone());
-        if !peer.links.contains(&pair) {
-            peer.links.push(pair);
-        }
+        peer.links.insert((linker.clone(), to.clone()));
     }
 
     /// The addresses with a connection (open or being opened).
@@ -89,7 +86,7 @@ impl Connections {
             Peer {
                 queue,
                 task,
-                links: Vec::new(),
+                links: HashSet::new(),
                 generation,
             }
         })
@@ -105,13 +102,13 @@ impl Connections {
 
     /// Forgets the connection of `generation` to `address` and returns its
     /// links; a newer connection to the same address is left alone.
-    fn close(&self, address: SocketAddr, generation: u64) -> Vec<(UPID, UPID)> {
+    fn close(&self, address: SocketAddr, generation: u64) -> HashSet<(UPID, UPID)> {
         let mut peers = self.peers();
         match peers.get(&address) {
             Some(peer) if peer.generation == generation => {
                 peers.remove(&address).map(|p| p.links).unwrap_or_default()
             }
-            _ => Vec::new(),
+            _ => HashSet::new(),
         }
     }
 }
