@@ -408,6 +408,10 @@ fn endpoints_and_metrics_describe_the_agent() {
         state["frameworks"][0]["executors"][0]["tasks"][0]["state"],
         "TASK_RUNNING"
     );
+    // The build, as the master reports it in /version.
+    assert_eq!(state["version"], "1.11.0");
+    assert_eq!(state["git_sha"], mesos_common::build::GIT_SHA);
+    assert_eq!(state["build_date"], mesos_common::build::DATE);
 
     let (status, _) = agent.get("/slave(1)/health");
     assert_eq!(status, 200);

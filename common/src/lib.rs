@@ -16,10 +16,12 @@
 //! - [`values`]: scalar, ranges, set and text values and their syntax.
 //! - [`resources`]: [`Resource`] and [`Resources`] with Mesos's arithmetic.
 //! - [`attributes`]: agent attributes such as `rack:a;zone:b`.
+//! - [`build`]: which build this is, and the Mesos version we speak.
 //! - [`master_detector`]: where the master is, from `--master`
 //!   (`host:port`, `master@host:port`, `file:///path`).
 
 pub mod attributes;
+pub mod build;
 pub mod bytes;
 pub mod duration;
 pub mod error;

@@ -10,9 +10,6 @@ use super::Slave;
 use crate::containerizer;
 use crate::json;
 
-/// What `/state` says about the build.
-const BUILD: (&str, &str) = ("mesos-rs", "2025-01-01 00:00:00");
-
 impl Slave {
     pub(crate) fn install_routes(&mut self, ctx: &mut Context<Self>) {
         for path in ["/state", "/state.json"] {
@@ -68,10 +65,7 @@ impl Slave {
                 .collect()
         };
         let used = self.used_resources();
-        let body = json!({
-            "version": super::registration::VERSION,
-            "git_sha": BUILD.0,
-            "build_date": BUILD.1,
+        let mut body = json!({
             "start_time": self.start_time,
             "id": self.id(),
             "pid": ctx.self_pid().to_string(),
@@ -88,6 +82,9 @@ impl Slave {
             "frameworks": self.frameworks.values().map(json::framework).collect::<Vec<_>>(),
             "completed_frameworks": self.completed_frameworks.iter().map(json::framework).collect::<Vec<_>>(),
         });
+        if let Some(object) = body.as_object_mut() {
+            object.extend(mesos_common::build::info());
+        }
         Reply::Now(Response::json(
             &body,
             request.query.get("jsonp").map(String::as_str),

@@ -24,7 +24,7 @@ pub const DEFAULT_MASTER_PING_TIMEOUT: Duration = Duration::from_secs(75);
 pub const REGISTER_RETRY_INTERVAL_MAX: Duration = Duration::from_secs(60);
 
 /// The version this agent reports.
-pub const VERSION: &str = "1.11.0";
+pub const VERSION: &str = mesos_common::build::MESOS_VERSION;
 
 /// A random duration in `[0, max)`.
 fn random_below(max: Duration) -> Duration {

@@ -3,7 +3,7 @@
 //! own build, stamped by `build.rs`.
 
 use libprocess::{Context, Reply, Request};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::json_reply;
 use crate::master::Master;
@@ -11,34 +11,9 @@ use crate::master::Master;
 /// Help for `/version`.
 pub const HELP: &str = "Provides version information.";
 
-/// Our build, as `build.rs` stamped it.
-pub mod build {
-    /// When it was built, `YYYY-MM-DD HH:MM:SS` UTC.
-    pub const DATE: &str = env!("MESOS_BUILD_DATE");
-    /// When it was built, Unix seconds (text, as stamped).
-    pub const TIME: &str = env!("MESOS_BUILD_TIME");
-    /// Who built it (`$USER`), possibly empty.
-    pub const USER: &str = env!("MESOS_BUILD_USER");
-    /// Our commit (`unknown` when not built from a git checkout).
-    pub const GIT_SHA: &str = env!("MESOS_BUILD_GIT_SHA");
-    /// The tag on our commit, the nearest tag, or our crate version.
-    pub const GIT_TAG: &str = env!("MESOS_BUILD_GIT_TAG");
-}
-
-/// The build fields shared by `/version` and `/master/state`, with Mesos's
-/// names and types.
+/// The build fields shared by `/version` and `/master/state`.
 pub fn build_info() -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("version".into(), json!(crate::master::VERSION));
-    o.insert("git_sha".into(), json!(build::GIT_SHA));
-    o.insert("git_tag".into(), json!(build::GIT_TAG));
-    o.insert("build_date".into(), json!(build::DATE));
-    o.insert(
-        "build_time".into(),
-        json!(build::TIME.parse::<f64>().unwrap_or(0.0)),
-    );
-    o.insert("build_user".into(), json!(build::USER));
-    o
+    mesos_common::build::info()
 }
 
 /// `GET /version`: `{"build_date","build_time","build_user","git_sha","git_tag","version"}`.

@@ -18,7 +18,7 @@ use crate::registrar::{Registrar, RegistrarHandle, Store};
 use crate::state::{unix_now, IdGenerator, State};
 
 /// The Mesos version we speak.
-pub const VERSION: &str = "1.11.0";
+pub const VERSION: &str = mesos_common::build::MESOS_VERSION;
 
 /// What a master starts with besides its flags.
 #[derive(Debug, Clone, Default)]

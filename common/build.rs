@@ -1,4 +1,5 @@
-//! Stamps the build for `/version` and `/master/state`: our own git
+//! Stamps the build for `/version`, `/master/state` and the agent's
+//! `/state` (read through `mesos_common::build`): our own git
 //! commit and tag, and when and by whom the build was made. Nothing here
 //! may fail the build. Outside a git checkout (a tarball, a vendored
 //! copy) or without `git`, packagers may pass `MESOS_BUILD_GIT_SHA` and
