@@ -80,10 +80,13 @@ fn a_framework_error_aborts_the_driver_then_reaches_the_scheduler() {
         other => panic!("expected DeactivateFrameworkMessage, got {other:?}"),
     }
     // Aborted: operations are refused; stop still stops (and says it
-    // was aborted), without a teardown.
+    // was aborted). Like libmesos's `SchedulerProcess::stop`, a stop
+    // without failover while connected still tears the framework down.
     assert_eq!(driver.kill_task(&TaskId::default()), Status::DriverAborted);
     assert_eq!(driver.stop(false), Status::DriverAborted);
     assert_eq!(driver.status(), Status::DriverStopped);
+    let (_, teardown) = master.next_call(call::Type::Teardown);
+    assert_eq!(teardown.framework_id.unwrap().value, "framework-e");
     master.expect_nothing_more_from(&runtime);
 }
 
