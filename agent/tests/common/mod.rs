@@ -115,10 +115,14 @@ pub fn wait_for(
     }
 }
 
-/// The sandbox directory of the executor running `task`, from `/state`.
+/// The sandbox directory of the executor that ran `task`, from `/state`
+/// (its framework may already be among the completed ones).
 pub fn sandbox_of(agent: &AgentProcess, task: &str) -> String {
     let state = agent.state();
-    for f in state["frameworks"].as_array().into_iter().flatten() {
+    let frameworks = ["frameworks", "completed_frameworks"]
+        .into_iter()
+        .flat_map(|key| state[key].as_array().into_iter().flatten());
+    for f in frameworks {
         for key in ["executors", "completed_executors"] {
             for e in f[key].as_array().into_iter().flatten() {
                 if e["id"] == task {
