@@ -52,7 +52,17 @@ impl Local {
             .find_map(|w| w.strip_prefix("master@"))
             .expect("the master's UPID in the first line")
             .to_string();
-        Local { child, address }
+        let local = Local { child, address };
+        // Agents register after a random backoff: wait until all are in.
+        let deadline = std::time::Instant::now() + BOUND;
+        while local.state()["activated_slaves"].as_f64() != Some(f64::from(agents)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{agents} agent(s) registered in time"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        local
     }
 
     pub fn state(&self) -> serde_json::Value {
