@@ -9,19 +9,10 @@ use crate::flags::{flag_set, AgentFlags};
 pub fn main_entry() -> ExitCode {
     let set = flag_set();
     let flags = set.load_or_exit();
-    let level = match flags.get_str("logging_level").unwrap_or("INFO") {
-        "ERROR" => "error",
-        "WARNING" => "warn",
-        _ => "info",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MESOS_AGENT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    // Through libprocess, so that /logging/toggle can raise it.
+    libprocess::builtin::init_logging(libprocess::builtin::level_from_mesos(
+        flags.get_str("logging_level").unwrap_or("INFO"),
+    ));
     let program = flags.program().to_string();
     let flags = match AgentFlags::from_flags(flags) {
         Ok(flags) => flags,

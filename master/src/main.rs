@@ -23,19 +23,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let level = match flags.get_str("logging_level") {
-        Some("WARNING") => "warn",
-        Some("ERROR") => "error",
-        _ => "info",
-    };
     if flags.get_bool("quiet") != Some(true) {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-            )
-            .with_writer(std::io::stderr)
-            .try_init();
+        // Through libprocess, so that /logging/toggle can raise it.
+        libprocess::builtin::init_logging(libprocess::builtin::level_from_mesos(
+            flags.get_str("logging_level").unwrap_or("INFO"),
+        ));
     }
     let mut config = match Config::from_env() {
         Ok(c) => c,

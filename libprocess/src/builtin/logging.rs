@@ -3,19 +3,25 @@
 //! 2 and above add `trace`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 use tracing::Level;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, Registry};
 
 use crate::clock::Timer;
 use crate::http::{Reply, Response};
 use crate::process::{Context, Process};
 
-/// 0 = error ... 4 = trace; what is logged without extra verbosity.
+/// The level asked for at start (`--logging_level`).
 static BASE: AtomicU8 = AtomicU8::new(2);
 /// The current `-v` level.
 static VERBOSITY: AtomicU8 = AtomicU8::new(0);
+/// Swaps the level filter of the installed subscriber (and rebuilds
+/// tracing's per-callsite cache, so a raised level takes effect at once).
+static RELOAD: OnceLock<reload::Handle<LevelFilter, Registry>> = OnceLock::new();
 
 fn rank(level: &Level) -> u8 {
     match *level {
@@ -27,14 +33,38 @@ fn rank(level: &Level) -> u8 {
     }
 }
 
-fn enabled(level: &Level) -> bool {
-    let verbosity = VERBOSITY.load(Ordering::Relaxed);
-    let allowed = BASE.load(Ordering::Relaxed).max(match verbosity {
+/// What is logged at the base level raised by verbosity `v`.
+fn filter_for(v: u8) -> LevelFilter {
+    let allowed = BASE.load(Ordering::Relaxed).max(match v {
         0 => 0,
         1 => 3,
         _ => 4,
     });
-    rank(level) <= allowed
+    match allowed {
+        0 => LevelFilter::ERROR,
+        1 => LevelFilter::WARN,
+        2 => LevelFilter::INFO,
+        3 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+/// Sets verbosity `v` on the installed subscriber.
+fn set_verbosity(v: u8) {
+    VERBOSITY.store(v, Ordering::Relaxed);
+    if let Some(handle) = RELOAD.get() {
+        let _ = handle.reload(filter_for(v));
+    }
+}
+
+/// The level Mesos's `--logging_level` names (`INFO`, `WARNING`, `ERROR`);
+/// anything else is `INFO`, Mesos's default.
+pub fn level_from_mesos(name: &str) -> Level {
+    match name.trim().to_ascii_uppercase().as_str() {
+        "WARNING" => Level::WARN,
+        "ERROR" => Level::ERROR,
+        _ => Level::INFO,
+    }
 }
 
 /// Logs `level` and above to stderr, as Mesos's `--logging_level` does;
@@ -42,17 +72,15 @@ fn enabled(level: &Level) -> bool {
 /// subscriber is already installed (the first caller wins).
 pub fn init(level: Level) {
     BASE.store(rank(&level), Ordering::Relaxed);
-    let filter = tracing_subscriber::filter::filter_fn(|meta| enabled(meta.level()));
-    let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_filter(filter),
-        )
+    let (filter, handle) = reload::Layer::new(filter_for(VERBOSITY.load(Ordering::Relaxed)));
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .try_init();
+    if installed.is_ok() {
+        let _ = RELOAD.set(handle);
+    }
 }
-
-use tracing_subscriber::Layer;
 
 const HELP: &str = "Sets the logging verbosity level for a period of time.\n\n\
 Query parameters: 'level' (0 and up; 1 adds debug, 2 adds trace) and \
@@ -105,14 +133,14 @@ impl Logging {
             Ok(duration) => duration,
             Err(error) => return Response::bad_request(format!("{error}.\n")),
         };
-        VERBOSITY.store(level, Ordering::Relaxed);
+        set_verbosity(level);
         if let Some(timer) = self.revert.take() {
             ctx.cancel(timer);
         }
         if level != 0 {
             self.revert = Some(ctx.delay(duration, |logging, _| {
                 logging.revert = None;
-                VERBOSITY.store(0, Ordering::Relaxed);
+                set_verbosity(0);
             }));
         }
         Response::status(200)

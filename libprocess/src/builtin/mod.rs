@@ -11,7 +11,7 @@ mod system;
 use crate::error::Error;
 use crate::runtime::Runtime;
 
-pub use logging::init as init_logging;
+pub use logging::{init as init_logging, level_from_mesos};
 
 /// Spawns the built-in processes into `runtime`.
 pub(crate) fn spawn_all(runtime: &Runtime) -> Result<(), Error> {
