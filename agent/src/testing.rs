@@ -251,8 +251,26 @@ pub struct AgentProcess {
     pub address: std::net::SocketAddr,
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, below the kernel's ephemeral range when
+/// there is room: a test that restarts a process on the same port must
+/// not find it taken by some outgoing connection in the meantime (the
+/// kernel hands out ephemeral ports to those).
 pub fn free_port() -> u16 {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    const LOWEST: u16 = 10000;
+    if ephemeral_low > LOWEST + 1000 {
+        for _ in 0..1000 {
+            let offset =
+                (uuid::Uuid::new_v4().as_u128() % u128::from(ephemeral_low - LOWEST)) as u16;
+            let port = LOWEST + offset;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -299,6 +317,11 @@ impl AgentProcess {
     /// The agent's UPID.
     pub fn upid(&self) -> UPID {
         UPID::new("slave(1)", self.address)
+    }
+
+    /// The agent's OS process id, while it runs (to stop or signal it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Kills the agent with SIGKILL (its executors live on).

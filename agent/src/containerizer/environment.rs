@@ -138,6 +138,8 @@ mod tests {
         assert_eq!(env["MESOS_SANDBOX"], "/w/s");
         assert_eq!(env["MESOS_SLAVE_PID"], "slave(1)@127.0.0.1:5051");
         assert_eq!(env["MESOS_AGENT_PID"], "slave(1)@127.0.0.1:5051");
+        // Where HTTP executors (pymesos's driver) reach the agent.
+        assert_eq!(env["MESOS_AGENT_ENDPOINT"], "127.0.0.1:5051");
         assert_eq!(env["MESOS_SLAVE_ID"], "S0");
         assert_eq!(env["MESOS_CHECKPOINT"], "1");
         assert_eq!(env["MESOS_RECOVERY_TIMEOUT"], "15mins");

@@ -12,7 +12,7 @@ use mesos_proto::internal::{
 };
 use mesos_proto::mesos::{task_status::Reason, ExecutorInfo, TaskInfo, TaskState};
 
-use super::types::{new_task, Executor, ExecutorPhase, PendingTermination};
+use super::types::{new_task, Executor, ExecutorPhase, PendingTermination, Reregistration};
 use super::{Phase, Slave};
 use crate::containerizer;
 use crate::state::checkpoint::write_text;
@@ -92,9 +92,7 @@ impl Slave {
             executor.command_executor,
         );
         executor.launched.insert(task.task_id.value.clone(), record);
-        if let Some(pid) = executor.pid.clone() {
-            ctx.send(&pid, &message);
-        }
+        executor.send(ctx, &message);
     }
 
     pub(crate) fn register_executor(
@@ -180,10 +178,25 @@ impl Slave {
     ) {
         let framework_id = m.framework_id.value.clone();
         let executor_id = m.executor_id.value.clone();
-        let ok = self
+        let kind = self
             .executor(&framework_id, &executor_id)
-            .is_some_and(|e| e.phase == ExecutorPhase::Registering && e.recovered);
-        if !ok {
+            .map_or(Reregistration::Unexpected, |e| e.reregistration(from));
+        if kind == Reregistration::Repeated {
+            // It answered a repeated reconnect request after the first
+            // answer was taken: confirm again rather than kill it.
+            ctx.send(
+                from,
+                &ExecutorReregisteredMessage {
+                    slave_id: self.slave_id(),
+                    slave_info: self.info.clone(),
+                },
+            );
+            for update in m.updates {
+                self.status_update(ctx, update, Some(from.clone()));
+            }
+            return;
+        }
+        if kind == Reregistration::Unexpected {
             tracing::warn!("unexpected re-registration of executor '{executor_id}' from {from}; shutting it down");
             ctx.send(
                 from,
@@ -309,15 +322,13 @@ impl Slave {
         let container_id = executor.container_id.clone();
         let os_pid = executor.os_pid;
         if previous == ExecutorPhase::Running {
-            if let Some(pid) = executor.pid.clone() {
-                ctx.send(
-                    &pid,
-                    &ShutdownExecutorMessage {
-                        executor_id: Some(executor.info.executor_id.clone()),
-                        framework_id: executor.info.framework_id.clone(),
-                    },
-                );
-            }
+            executor.send(
+                ctx,
+                &ShutdownExecutorMessage {
+                    executor_id: Some(executor.info.executor_id.clone()),
+                    framework_id: executor.info.framework_id.clone(),
+                },
+            );
             let (fw, ex) = (framework_id.to_string(), executor_id.to_string());
             ctx.delay(grace, move |p, ctx| {
                 let still = p
@@ -376,6 +387,8 @@ impl Slave {
         }
         executor.phase = ExecutorPhase::Terminated;
         executor.exit_status = status;
+        // Ends an HTTP executor's event stream.
+        executor.http = None;
         if let Some(timer) = executor.registration_timer.take() {
             ctx.cancel(timer);
         }
@@ -478,14 +491,13 @@ impl Slave {
         _from: &UPID,
         m: FrameworkToExecutorMessage,
     ) {
-        let pid = self
+        let executor = self
             .executor(&m.framework_id.value, &m.executor_id.value)
-            .filter(|e| e.phase == ExecutorPhase::Running)
-            .and_then(|e| e.pid.clone());
-        match pid {
-            Some(pid) => {
+            .filter(|e| e.phase == ExecutorPhase::Running && (e.pid.is_some() || e.http.is_some()));
+        match executor {
+            Some(executor) => {
+                executor.send(ctx, &m);
                 self.counters.valid_framework_messages += 1;
-                ctx.send(&pid, &m);
             }
             None => {
                 self.counters.invalid_framework_messages += 1;

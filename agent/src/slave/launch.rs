@@ -36,6 +36,7 @@ impl Slave {
             directory: directory.clone(),
             phase: ExecutorPhase::Registering,
             pid: None,
+            http: None,
             os_pid: None,
             command_executor,
             checkpoint,

@@ -7,9 +7,11 @@
 //! - `executors`: hearing from executors; shutdown; their end.
 //! - `updates`: status updates, acknowledgements, retries.
 //! - `recovery`: picking up checkpointed executors after a restart.
+//! - `executor_api`: the v1 executor HTTP API (`/api/v1/executor`).
 //! - `http`: `/state`, `/health`, `/flags`, `/monitor/statistics`.
 //! - `types`: frameworks, executors and tasks as the agent tracks them.
 
+pub mod executor_api;
 mod executors;
 mod http;
 mod launch;
@@ -241,6 +243,17 @@ impl Process for Slave {
         ctx.install::<ExecutorToFrameworkMessage, _>(|p, ctx, from, m| {
             p.executor_message(ctx, from, m)
         });
+
+        // From HTTP executors.
+        ctx.route(
+            "/api/v1/executor",
+            Some(executor_api::endpoint::HELP),
+            |p, ctx, r| p.executor_api(ctx, r),
+        );
+        // HTTP executors (pymesos's among them) POST to `/api/v1/executor`
+        // without a process id, as to a Mesos agent's OS process.
+        let me = ctx.self_pid().id().to_string();
+        ctx.runtime().set_delegate(&me);
 
         self.install_routes(ctx);
         crate::metrics::install(&ctx.handle());

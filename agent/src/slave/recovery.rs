@@ -1,22 +1,43 @@
 //! Recovery after a restart (`--recover=reconnect`): rebuild frameworks,
 //! executors, tasks and status update streams from the checkpoints; ask
-//! live executors to re-register (`ReconnectExecutorMessage`); those that
-//! do not within `--executor_reregistration_timeout`, and those already
-//! dead, end with their unfinished tasks reported; then (re-)register
-//! with the master. `--recover=cleanup` kills what was running and starts
-//! as a new agent.
+//! live libprocess executors to re-register (`ReconnectExecutorMessage`,
+//! repeated until they do) and wait for HTTP ones to subscribe again; those that do not within
+//! `--executor_reregistration_timeout`, and those already dead, end with
+//! their unfinished tasks reported; then (re-)register with the master.
+//! Runs that had ended are kept as history (completed executors and
+//! frameworks, as Mesos's agent keeps them).
+//! `--recover=cleanup` kills what was running and starts as a new agent.
 
 use std::collections::BTreeMap;
 
 use libprocess::{Context, UPID};
 use mesos_proto::internal::ReconnectExecutorMessage;
-use mesos_proto::mesos::{task_status::Reason, TaskState};
+use mesos_proto::mesos::{task_status::Reason, Task, TaskState};
 
 use super::types::{Executor, ExecutorPhase, Framework, PendingTermination};
 use super::{Phase, Slave};
 use crate::containerizer;
 use crate::flags::RecoverMode;
+use crate::state::recover::TaskState as CheckpointedTask;
 use crate::state::AgentState;
+
+/// How long a recovered agent waits for an executor's re-registration
+/// before asking again (`--executor_reregistration_timeout` bounds the
+/// whole wait).
+const RECONNECT_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A checkpointed task as the agent keeps it: its record with every
+/// status it had (without their data), the latest being its state.
+fn task_record(task: &CheckpointedTask) -> Task {
+    let mut record = task.info.clone();
+    for update in &task.updates {
+        let mut status = update.status.clone();
+        status.data = None;
+        record.state = status.state;
+        record.statuses.push(status);
+    }
+    record
+}
 
 impl Slave {
     /// Acts on what was read from the checkpoints, then starts
@@ -54,9 +75,6 @@ impl Slave {
             framework.id = fw.id.clone();
             for ex in fw.executors {
                 let Some(run) = ex.run else { continue };
-                if run.completed {
-                    continue;
-                }
                 let directory = self
                     .layout
                     .sandbox(&state.id, &fw.id, &ex.id, &run.container_id);
@@ -74,6 +92,7 @@ impl Slave {
                     directory: directory.clone(),
                     phase: ExecutorPhase::Registering,
                     pid: run.libprocess_pid.as_deref().and_then(|p| p.parse().ok()),
+                    http: None,
                     os_pid: run.forked_pid,
                     command_executor,
                     checkpoint: true,
@@ -86,18 +105,33 @@ impl Slave {
                     registration_timer: None,
                     exit_status: None,
                 };
+                if run.completed {
+                    // Ended and acknowledged before the restart: history
+                    // for `/state` and the master, and garbage to collect.
+                    executor.phase = ExecutorPhase::Terminated;
+                    executor.completed = run.tasks.iter().map(task_record).collect();
+                    let meta = self
+                        .layout
+                        .run_meta(&state.id, &fw.id, &ex.id, &run.container_id);
+                    let now = std::time::Instant::now();
+                    self.gc
+                        .schedule(directory.clone(), self.flags.gc_delay, now);
+                    self.gc.schedule(meta, self.flags.gc_delay, now);
+                    if let Some(files) = &self.files {
+                        files.post(move |f, _| f.attach(directory));
+                    }
+                    framework.completed_executors.push_back(executor);
+                    while framework.completed_executors.len() > self.flags.max_completed_executors {
+                        framework.completed_executors.pop_front();
+                    }
+                    continue;
+                }
                 for task in run.tasks {
                     let log = self
                         .layout
                         .task_meta(&state.id, &fw.id, &ex.id, &run.container_id, &task.id)
                         .join("task.updates");
-                    let mut record = task.info;
-                    for update in &task.updates {
-                        let mut status = update.status.clone();
-                        status.data = None;
-                        record.state = status.state;
-                        record.statuses.push(status);
-                    }
+                    let record = task_record(&task);
                     let open = self.updates.recover(&task.updates, &task.acks, Some(log));
                     if mesos_executor::is_terminal(record.state) {
                         if open {
@@ -123,7 +157,20 @@ impl Slave {
                             p.executor_exited(ctx, &fwid, &exid, &cid, None);
                         });
                     }
-                    if let Some(pid) = &executor.pid {
+                    let via_http = executor.pid.is_none()
+                        && self
+                            .layout
+                            .run_meta(&state.id, &fw.id, &ex.id, &run.container_id)
+                            .join(super::executor_api::HTTP_MARKER)
+                            .exists();
+                    if via_http {
+                        // Its driver subscribes again by itself.
+                        tracing::info!(
+                            "waiting for HTTP executor '{}' of framework {} to subscribe",
+                            ex.id,
+                            fw.id
+                        );
+                    } else if let Some(pid) = &executor.pid {
                         ctx.link(pid);
                         ctx.send(
                             pid,
@@ -131,6 +178,11 @@ impl Slave {
                                 slave_id: self.slave_id(),
                             },
                         );
+                        let (fwid, exid, cid) =
+                            (fw.id.clone(), ex.id.clone(), run.container_id.clone());
+                        ctx.delay(RECONNECT_RETRY_INTERVAL, move |p, ctx| {
+                            p.reconnect_again(ctx, &fwid, &exid, &cid)
+                        });
                     }
                     // One that never registered is destroyed at the timeout.
                     awaiting += 1;
@@ -144,6 +196,13 @@ impl Slave {
             }
             if !framework.executors.is_empty() {
                 self.frameworks.insert(fw.id, framework);
+            } else if !framework.completed_executors.is_empty() {
+                // Nothing left to run: done here, as Mesos's agent files
+                // such a framework among its completed ones.
+                self.completed_frameworks.push_back(framework);
+                while self.completed_frameworks.len() > super::MAX_COMPLETED_FRAMEWORKS {
+                    self.completed_frameworks.pop_front();
+                }
             }
         }
         if awaiting == 0 {
@@ -152,6 +211,47 @@ impl Slave {
         }
         let timeout = self.flags.executor_reregistration_timeout;
         ctx.delay(timeout, |p, ctx| p.reregistration_timeout(ctx));
+    }
+
+    /// Asks a recovered executor to re-register once more while it has
+    /// not. Its first answer can be lost: written on its connection to
+    /// the agent that died, before it noticed that connection broke;
+    /// after that it waits for a new request. Stops once it re-registered
+    /// or is gone, or recovery is over.
+    fn reconnect_again(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &str,
+        executor_id: &str,
+        container_id: &str,
+    ) {
+        if self.phase != Phase::Recovering {
+            return;
+        }
+        let pid = self
+            .executor(framework_id, executor_id)
+            .filter(|e| e.container_id == container_id && e.phase == ExecutorPhase::Registering)
+            .and_then(|e| e.pid.clone());
+        let Some(pid) = pid else {
+            return;
+        };
+        tracing::info!(
+            "executor '{executor_id}' of framework {framework_id} has not re-registered yet; asking again"
+        );
+        ctx.send(
+            &pid,
+            &ReconnectExecutorMessage {
+                slave_id: self.slave_id(),
+            },
+        );
+        let (fwid, exid, cid) = (
+            framework_id.to_string(),
+            executor_id.to_string(),
+            container_id.to_string(),
+        );
+        ctx.delay(RECONNECT_RETRY_INTERVAL, move |p, ctx| {
+            p.reconnect_again(ctx, &fwid, &exid, &cid)
+        });
     }
 
     /// Executors that did not re-register in time are destroyed; their

@@ -1,19 +1,23 @@
 //! Registering with the master: `RegisterSlaveMessage` the first time,
-//! `ReregisterSlaveMessage` (with every task and executor) after that,
-//! retried with randomized exponential backoff until answered; pings keep
-//! the registration alive, and a lost master (broken link, missed pings,
-//! or a ping saying we are disconnected) starts it over.
+//! `ReregisterSlaveMessage` (with every task and executor, and the
+//! frameworks that are done here) after that, retried with randomized
+//! exponential backoff until answered; the master's answer may ask us to
+//! reconcile tasks we did not report. Pings keep the registration alive,
+//! and a lost master (broken link, missed pings, or a ping saying we are
+//! disconnected) starts it over.
 
 use std::time::Duration;
 
 use libprocess::{Context, UPID};
 use mesos_proto::internal::{
-    PingSlaveMessage, PongSlaveMessage, RegisterSlaveMessage, ReregisterSlaveMessage,
-    SlaveRegisteredMessage, SlaveReregisteredMessage,
+    PingSlaveMessage, PongSlaveMessage, ReconcileTasksMessage, RegisterSlaveMessage,
+    ReregisterSlaveMessage, SlaveRegisteredMessage, SlaveReregisteredMessage,
 };
-use mesos_proto::mesos::{slave_info, SlaveId, TaskState, Uuid};
+use mesos_proto::mesos::{
+    slave_info, task_status::Reason, FrameworkInfo, SlaveId, TaskState, Uuid,
+};
 
-use super::types::new_task;
+use super::types::{new_task, partition_aware};
 use super::{Phase, Slave};
 use crate::state::checkpoint::{link_latest, write_record};
 
@@ -25,6 +29,17 @@ pub const REGISTER_RETRY_INTERVAL_MAX: Duration = Duration::from_secs(60);
 
 /// The version this agent reports.
 pub const VERSION: &str = mesos_common::build::MESOS_VERSION;
+
+/// The state a task unknown here is reconciled to: `TASK_DROPPED` for a
+/// partition-aware framework, `TASK_LOST` otherwise (also when the master
+/// did not say what the framework is, as masters before 1.1 did not).
+pub fn unknown_task_state(framework: Option<&FrameworkInfo>) -> TaskState {
+    if framework.is_some_and(partition_aware) {
+        TaskState::TaskDropped
+    } else {
+        TaskState::TaskLost
+    }
+}
 
 /// A random duration in `[0, max)`.
 fn random_below(max: Duration) -> Duration {
@@ -131,7 +146,11 @@ impl Slave {
             slave: self.info.clone(),
             tasks,
             executor_infos,
-            completed_frameworks: Vec::new(),
+            completed_frameworks: self
+                .completed_frameworks
+                .iter()
+                .map(|f| f.archive())
+                .collect(),
             version: Some(VERSION.into()),
             checkpointed_resources: Vec::new(),
             frameworks,
@@ -206,19 +225,41 @@ impl Slave {
         tracing::info!("re-registered with master {from}");
         self.connected(ctx, m.connection.and_then(|c| c.total_ping_timeout_seconds));
         for reconciliation in m.reconciliations {
-            for status in reconciliation.statuses {
-                let known = self
-                    .frameworks
-                    .get(&reconciliation.framework_id.value)
-                    .and_then(|f| f.executor_of(&status.task_id.value))
-                    .is_some();
-                if !known {
-                    tracing::info!(
-                        "master reconciles task {} unknown here",
-                        status.task_id.value
-                    );
-                }
+            self.reconcile(ctx, reconciliation);
+        }
+    }
+
+    /// The master knows tasks it thinks run here and that we did not
+    /// report (their launch was lost on the way, e.g. we restarted). A
+    /// task we do know needs nothing: its updates reach the master
+    /// anyway. One we do not know gets a terminal update, sent reliably,
+    /// so the master and the framework stop waiting for it.
+    fn reconcile(&mut self, ctx: &mut Context<Self>, reconciliation: ReconcileTasksMessage) {
+        let framework_id = reconciliation.framework_id.value.clone();
+        let state = unknown_task_state(reconciliation.framework.as_ref());
+        for status in &reconciliation.statuses {
+            let known = self
+                .frameworks
+                .get(&framework_id)
+                .and_then(|f| f.executor_of(&status.task_id.value))
+                .is_some();
+            if known {
+                continue;
             }
+            tracing::warn!(
+                "reconciling task {} of framework {framework_id} as {}: task unknown to the agent",
+                status.task_id.value,
+                state.as_str_name()
+            );
+            let update = self.agent_update(
+                &framework_id,
+                &status.task_id,
+                None,
+                state,
+                Reason::Reconciliation,
+                "Reconciliation: task unknown to the agent",
+            );
+            self.status_update(ctx, update, None);
         }
     }
 
@@ -286,5 +327,25 @@ impl Slave {
     /// The agent id as a `SlaveId`.
     pub(crate) fn slave_id(&self) -> SlaveId {
         self.info.id.clone().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mesos_proto::mesos::framework_info::{capability::Type, Capability};
+
+    #[test]
+    fn unknown_tasks_are_dropped_only_for_partition_aware_frameworks() {
+        let plain = FrameworkInfo::default();
+        let aware = FrameworkInfo {
+            capabilities: vec![Capability {
+                r#type: Some(Type::PartitionAware as i32),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(unknown_task_state(None), TaskState::TaskLost);
+        assert_eq!(unknown_task_state(Some(&plain)), TaskState::TaskLost);
+        assert_eq!(unknown_task_state(Some(&aware)), TaskState::TaskDropped);
     }
 }

@@ -242,11 +242,25 @@ impl Slave {
             return;
         }
 
-        // The framework, new or known.
-        let framework = self
-            .frameworks
-            .entry(framework_id.clone())
-            .or_insert_with(|| Framework::new(framework_info.clone(), pid.clone()));
+        // The framework, new or known. One that was done here comes back
+        // from the completed list with its history, as in Mesos, so that
+        // it is never both running and completed.
+        if !self.frameworks.contains_key(&framework_id) {
+            let mut framework = Framework::new(framework_info.clone(), pid.clone());
+            if let Some(pos) = self
+                .completed_frameworks
+                .iter()
+                .position(|f| f.id == framework_id)
+            {
+                if let Some(old) = self.completed_frameworks.remove(pos) {
+                    framework.completed_executors = old.completed_executors;
+                }
+            }
+            self.frameworks.insert(framework_id.clone(), framework);
+        }
+        let Some(framework) = self.frameworks.get_mut(&framework_id) else {
+            return;
+        };
         if framework.terminating {
             let reason = "framework is terminating".to_string();
             self.task_error(
@@ -371,11 +385,7 @@ impl Slave {
                 self.status_update(ctx, update, None);
                 self.shutdown_if_idle(ctx, &framework_id, &executor_id);
             }
-            ExecutorPhase::Running => {
-                if let Some(pid) = executor.pid.clone() {
-                    ctx.send(&pid, &m);
-                }
-            }
+            ExecutorPhase::Running => executor.send(ctx, &m),
             phase => tracing::warn!("ignoring kill of task {task_id}: executor is {phase:?}"),
         }
     }

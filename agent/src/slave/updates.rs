@@ -114,13 +114,15 @@ impl Slave {
     /// Handles an update (from an executor when `executor_pid` is set):
     /// records the task's state, hands it to the status update manager
     /// (which checkpoints it), acknowledges the executor, and forwards it
-    /// if its stream was idle.
+    /// if its stream was idle. Returns whether the update was taken (or
+    /// was a duplicate), i.e. may be acknowledged; false when it could not
+    /// be checkpointed.
     pub(crate) fn status_update(
         &mut self,
         ctx: &mut Context<Self>,
         mut update: StatusUpdate,
         executor_pid: Option<UPID>,
-    ) {
+    ) -> bool {
         let framework_id = update.framework_id.value.clone();
         let task_id = update.status.task_id.value.clone();
         let agent = self.id();
@@ -198,7 +200,7 @@ impl Slave {
             Err(error) => {
                 // Not acknowledged: the executor keeps it and resends it.
                 tracing::error!("failed to checkpoint status update for task '{task_id}': {error}");
-                return;
+                return false;
             }
         }
         if let Some(pid) = executor_pid {
@@ -212,6 +214,7 @@ impl Slave {
                 },
             );
         }
+        true
     }
 
     /// Sends an update to the master, with the task's latest state.
