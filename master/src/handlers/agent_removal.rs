@@ -1,7 +1,10 @@
 //! Agents leaving: disconnection, ping timeouts, unregistration, and
 //! agents that do not come back after a master failover.
 
+use std::collections::BTreeSet;
+
 use libprocess::{Context, UPID};
+use mesos_common::Resources;
 use mesos_proto::internal::{LostSlaveMessage, UnregisterSlaveMessage};
 use mesos_proto::mesos::task_status::Reason;
 use mesos_proto::mesos::{SlaveId, TaskState};
@@ -45,7 +48,12 @@ impl Master {
             if self.state.reregistering.contains(&id) {
                 continue;
             }
-            tracing::warn!("agent {id} did not reregister in time; marking it unreachable");
+            tracing::warn!(
+                "agent {id} did not reregister within {} after master failover; \
+                 marking it unreachable",
+                self.flags.agent_reregister_timeout
+            );
+            self.metrics.slave_unreachable_scheduled += 1;
             self.state.reregistering.insert(id.clone());
             let time = unix_now();
             let operation = Operation::MarkSlaveUnreachable {
@@ -54,20 +62,40 @@ impl Master {
             };
             ctx.defer(
                 self.registrar.apply(operation),
-                move |master, _ctx, result| {
-                    master.state.reregistering.remove(&id);
-                    match result {
-                        Ok(_) => {
-                            master.state.recovered_agents.remove(&id);
-                            master.state.unreachable_agents.insert(id, time);
-                            master.metrics.slave_unreachable_completed += 1;
-                        }
-                        Err(error) => {
-                            tracing::error!("could not mark agent {id} unreachable: {error}")
-                        }
-                    }
+                move |master, ctx, result| {
+                    master.recovered_agent_marked_unreachable(ctx, id, time, result)
                 },
             );
+        }
+    }
+
+    /// A recovered agent that never reregistered is now unreachable in
+    /// the registry. We know none of its tasks, so frameworks only hear
+    /// that the agent is lost.
+    fn recovered_agent_marked_unreachable(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: String,
+        time: f64,
+        result: Result<bool, MasterError>,
+    ) {
+        self.state.reregistering.remove(&id);
+        if let Err(error) = result {
+            tracing::error!("could not mark agent {id} unreachable: {error}");
+            return;
+        }
+        self.state.recovered_agents.remove(&id);
+        self.state.unreachable_agents.insert(id.clone(), time);
+        self.metrics.slave_unreachable_completed += 1;
+        self.metrics.slave_removals += 1;
+        self.metrics.slave_removals_reason_unhealthy += 1;
+        let lost = LostSlaveMessage {
+            slave_id: SlaveId { value: id },
+        };
+        for framework in self.state.frameworks.values() {
+            if framework.connected {
+                framework.send(ctx, &lost);
+            }
         }
     }
 
@@ -157,9 +185,14 @@ impl Master {
         );
     }
 
-    /// The connection to an agent broke. It stays registered (its tasks
-    /// keep running) but gets no offers; the observer's pings decide
-    /// whether it is gone.
+    /// The connection to an agent broke. As in Mesos, it stays registered
+    /// but is deactivated: no more offers, and its outstanding ones are
+    /// rescinded. Tasks of checkpointing frameworks keep running there
+    /// (the agent recovers them if it restarts); those of frameworks that
+    /// do not checkpoint would die with a restarted agent, so they become
+    /// TASK_LOST now and their executors are forgotten. The agent then has
+    /// `--agent_reregister_timeout` to reregister before it is marked
+    /// unreachable (its observer's pings may give up on it sooner).
     pub(crate) fn agent_disconnected(&mut self, ctx: &mut Context<Self>, pid: &UPID) {
         let Some(id) = self.state.agent_pids.get(pid).cloned() else {
             return;
@@ -168,6 +201,9 @@ impl Master {
             return;
         };
         if !agent.connected {
+            // A restarted agent keeps its UPID, so a second `exited` for
+            // a link we made again is possible.
+            tracing::info!("ignoring another disconnection of agent {id} at {pid}");
             return;
         }
         tracing::info!("agent {id} at {pid} disconnected");
@@ -176,11 +212,137 @@ impl Master {
         if let Some(observer) = &agent.observer {
             observer.post(|o, _| o.disconnected());
         }
+        let hostname = agent.info.hostname.clone();
+        let epoch = agent.reregistered_time;
+        let mut framework_ids: BTreeSet<String> = agent.tasks.keys().cloned().collect();
         self.allocator.deactivate_slave(&id);
         let offers: Vec<String> = agent.offers.iter().cloned().collect();
         for offer in offers {
             self.rescind_offer(ctx, &offer, true);
         }
+
+        framework_ids.extend(
+            self.state
+                .frameworks
+                .values()
+                .filter(|f| f.executors.contains_key(&id))
+                .map(|f| f.id.clone()),
+        );
+        for framework_id in framework_ids {
+            let checkpoints = self
+                .state
+                .frameworks
+                .get(&framework_id)
+                .map(|f| f.info.checkpoint.unwrap_or(false));
+            if checkpoints == Some(false) {
+                tracing::info!(
+                    "removing framework {framework_id} from disconnected agent {id}: \
+                     it does not checkpoint"
+                );
+                self.remove_framework_from_agent(ctx, &id, &framework_id, &hostname);
+            }
+        }
+
+        let timeout = self.flags.agent_reregister_timeout;
+        ctx.delay(timeout.to_std(), move |master, ctx| {
+            master.agent_reregister_timed_out(ctx, &id, epoch)
+        });
+    }
+
+    /// Fails the tasks of framework `framework_id` on disconnected agent
+    /// `agent_id` (TASK_LOST, REASON_SLAVE_DISCONNECTED) and forgets its
+    /// executors there; their resources go back.
+    fn remove_framework_from_agent(
+        &mut self,
+        ctx: &mut Context<Self>,
+        agent_id: &str,
+        framework_id: &str,
+        hostname: &str,
+    ) {
+        let tasks: Vec<String> = self
+            .state
+            .agents
+            .get(agent_id)
+            .and_then(|a| a.tasks.get(framework_id))
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        let message = format!("Agent {hostname} disconnected");
+        for task_id in tasks {
+            self.fail_task(
+                ctx,
+                framework_id,
+                &task_id,
+                TaskState::TaskLost,
+                Reason::SlaveDisconnected,
+                &message,
+                None,
+            );
+        }
+        let executors: Vec<String> = self
+            .state
+            .frameworks
+            .get(framework_id)
+            .and_then(|f| f.executors.get(agent_id))
+            .map(|e| e.keys().cloned().collect())
+            .unwrap_or_default();
+        for executor_id in executors {
+            self.remove_executor(agent_id, framework_id, &executor_id);
+        }
+    }
+
+    /// Forgets executor `executor_id` of framework `framework_id` on agent
+    /// `agent_id`; what it used goes back to the allocator.
+    pub(crate) fn remove_executor(
+        &mut self,
+        agent_id: &str,
+        framework_id: &str,
+        executor_id: &str,
+    ) {
+        let Some(framework) = self.state.frameworks.get_mut(framework_id) else {
+            return;
+        };
+        let Some(executors) = framework.executors.get_mut(agent_id) else {
+            return;
+        };
+        let Some(executor) = executors.remove(executor_id) else {
+            return;
+        };
+        if executors.is_empty() {
+            framework.executors.remove(agent_id);
+        }
+        let resources = Resources::from_proto(&executor.resources).unwrap_or_default();
+        framework.used -= &resources;
+        if let Some(agent) = self.state.agents.get_mut(agent_id) {
+            if let Some(used) = agent.used.get_mut(framework_id) {
+                *used -= &resources;
+            }
+        }
+        self.allocator
+            .recover_resources(framework_id, agent_id, resources, None);
+    }
+
+    /// `--agent_reregister_timeout` after agent `id` disconnected: unless
+    /// it has reregistered since (`epoch` is its reregistration time when
+    /// it disconnected), it is marked unreachable. This catches an agent
+    /// that answers pings but never comes back (one hung in recovery).
+    fn agent_reregister_timed_out(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &str,
+        epoch: Option<f64>,
+    ) {
+        let Some(agent) = self.state.agents.get(id) else {
+            return;
+        };
+        if agent.connected || agent.reregistered_time != epoch {
+            return;
+        }
+        self.metrics.slave_unreachable_scheduled += 1;
+        let reason = format!(
+            "agent did not reregister within {} after disconnecting",
+            self.flags.agent_reregister_timeout
+        );
+        self.mark_unreachable(ctx, id, &reason);
     }
 
     /// Removes agent `id`: its tasks become TASK_UNREACHABLE (partition

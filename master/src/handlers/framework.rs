@@ -7,7 +7,7 @@ use libprocess::{Context, UPID};
 use mesos_proto::internal::{
     DeactivateFrameworkMessage, FrameworkErrorMessage, FrameworkRegisteredMessage,
     FrameworkReregisteredMessage, RegisterFrameworkMessage, ReregisterFrameworkMessage,
-    ShutdownFrameworkMessage, UnregisterFrameworkMessage,
+    ShutdownFrameworkMessage, UnregisterFrameworkMessage, UpdateFrameworkMessage,
 };
 use mesos_proto::mesos::task_status::Reason;
 use mesos_proto::mesos::{FrameworkId, FrameworkInfo, TaskState};
@@ -157,6 +157,7 @@ impl Master {
             self.add_framework(ctx, from.clone(), id.clone(), info, suppressed_roles);
             self.send_reregistered(ctx, &from, &id);
             self.watch_http_connection(ctx, &id);
+            self.send_framework_updates(ctx, &id);
             return;
         };
         if let Err(error) = validation::framework::validate_update(&framework.info, &info) {
@@ -207,6 +208,22 @@ impl Master {
             self.send_reregistered(ctx, &from, &id);
         }
         self.watch_http_connection(ctx, &id);
+        self.send_framework_updates(ctx, &id);
+    }
+
+    /// Tells every registered agent the framework's current info and
+    /// where its scheduler is (`UpdateFrameworkMessage`), as Mesos does
+    /// after each resubscription: an agent sends executor messages and
+    /// status updates of the framework there, and an agent may run one of
+    /// its executors without any of its tasks, so all of them hear it.
+    pub(crate) fn send_framework_updates(&self, ctx: &mut Context<Self>, id: &str) {
+        let Some(framework) = self.state.frameworks.get(id) else {
+            return;
+        };
+        let message = update_framework_message(framework);
+        for agent in self.state.agents.values() {
+            ctx.send(&agent.pid, &message);
+        }
     }
 
     fn send_reregistered(&self, ctx: &mut Context<Self>, to: &Connection, id: &str) {
@@ -443,5 +460,54 @@ impl Master {
             }
             self.state.completed_frameworks.push_back(framework);
         }
+    }
+}
+
+/// What an agent is told of `framework`: its info, and its scheduler's
+/// UPID. A scheduler without one (an HTTP scheduler, or none connected
+/// since we failed over) is sent as the empty UPID, `@0.0.0.0:0`, which a
+/// Mesos agent reads as "no UPID": it then relays the framework's executor
+/// messages through us.
+pub(crate) fn update_framework_message(framework: &Framework) -> UpdateFrameworkMessage {
+    UpdateFrameworkMessage {
+        framework_id: FrameworkId {
+            value: framework.id.clone(),
+        },
+        pid: Some(
+            framework
+                .pid()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| NO_UPID.to_string()),
+        ),
+        framework_info: Some(framework.info.clone()),
+    }
+}
+
+/// How libprocess writes a default-constructed UPID.
+const NO_UPID: &str = "@0.0.0.0:0";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agents_learn_the_scheduler_upid_or_none() {
+        let info = FrameworkInfo {
+            name: "f".into(),
+            id: Some(FrameworkId { value: "F".into() }),
+            ..Default::default()
+        };
+        let pid: UPID = "scheduler-2@127.0.0.1:4000".parse().unwrap();
+        let driver = Framework::new("F".into(), info.clone(), Some(Connection::Pid(pid)), 0.0);
+        let message = update_framework_message(&driver);
+        assert_eq!(message.framework_id.value, "F");
+        assert_eq!(message.pid.as_deref(), Some("scheduler-2@127.0.0.1:4000"));
+        assert_eq!(message.framework_info.map(|i| i.name).as_deref(), Some("f"));
+
+        let recovered = Framework::new("F".into(), info, None, 0.0);
+        assert_eq!(
+            update_framework_message(&recovered).pid.as_deref(),
+            Some("@0.0.0.0:0")
+        );
     }
 }

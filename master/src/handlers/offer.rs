@@ -7,13 +7,16 @@ use std::sync::Arc;
 use libprocess::Context;
 use mesos_common::resources::proto::Format;
 use mesos_common::Resources;
-use mesos_proto::internal::{RescindResourceOfferMessage, ResourceOffersMessage};
+use mesos_proto::internal::{
+    FrameworkErrorMessage, RescindResourceOfferMessage, ResourceOffersMessage,
+};
 use mesos_proto::mesos::offer::operation::Type as OperationType;
 use mesos_proto::mesos::task_status::Reason;
 use mesos_proto::mesos::{
     offer, resource, Address, ExecutorId, Filters, FrameworkId, Offer as OfferInfo, OfferId,
-    SlaveId, TaskState, Url,
+    OperationId, OperationState, OperationStatus, SlaveId, TaskState, Url,
 };
+use mesos_proto::scheduler::{event, Event};
 
 use crate::allocator::refuse_duration;
 use crate::master::Master;
@@ -341,17 +344,19 @@ impl Master {
                         );
                     }
                 }
-                OperationType::Reserve
+                kind @ (OperationType::Reserve
                 | OperationType::Unreserve
                 | OperationType::Create
-                | OperationType::Destroy => {
-                    self.apply_operation(ctx, framework_id, &agent_id, operation, &mut available);
+                | OperationType::Destroy
+                | OperationType::GrowVolume
+                | OperationType::ShrinkVolume
+                | OperationType::CreateDisk
+                | OperationType::DestroyDisk) => {
+                    // What it would have used stays in `available`.
+                    self.refuse_operation(ctx, framework_id, kind, &operation);
                 }
-                other => {
-                    tracing::warn!(
-                        "dropping {} operation of framework {framework_id}: not supported",
-                        other.as_str_name()
-                    );
+                OperationType::Unknown => {
+                    tracing::warn!("ignoring unknown operation of framework {framework_id}");
                 }
             }
         }
@@ -361,6 +366,70 @@ impl Master {
             available,
             refuse_duration(Some(filters.unwrap_or(&Filters::default()))),
         );
+    }
+
+    /// An operation this master cannot perform yet. The framework always
+    /// hears it was dropped, in the words Mesos uses for an operation it
+    /// drops: an operation with an `id` from an HTTP scheduler gets an
+    /// OPERATION_ERROR status update; a libprocess driver may not set an
+    /// `id` (Mesos answers with an error that aborts the driver); and an
+    /// operation without an `id`, for which Mesos has no status update to
+    /// send, gets an error naming it (an ERROR event on an HTTP stream),
+    /// since a scheduler left waiting for a reservation or a volume that
+    /// never comes would wait forever.
+    fn refuse_operation(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &str,
+        kind: OperationType,
+        operation: &offer::Operation,
+    ) {
+        let Some(framework) = self.state.frameworks.get(framework_id) else {
+            return;
+        };
+        let message = format!(
+            "Operation {} is not supported by this master",
+            kind.as_str_name()
+        );
+        tracing::warn!(
+            "dropping {} operation from framework {framework_id}: {message}",
+            kind.as_str_name()
+        );
+        match (&operation.id, framework.http()) {
+            (Some(id), Some(http)) => {
+                http.send(&operation_error(id, &message));
+            }
+            (Some(_), None) => framework.send(
+                ctx,
+                &FrameworkErrorMessage {
+                    message: NO_FEEDBACK_FOR_DRIVERS.into(),
+                },
+            ),
+            (None, _) => framework.send(ctx, &FrameworkErrorMessage { message }),
+        }
+    }
+}
+
+/// Mesos's answer to a libprocess driver that asks for operation feedback.
+const NO_FEEDBACK_FOR_DRIVERS: &str = "The 'id' field was set in an offer operation, but \
+     operation feedback is not supported for the SchedulerDriver API; please use the HTTP \
+     scheduler API for this feature";
+
+/// The UPDATE_OPERATION_STATUS event telling an HTTP scheduler that
+/// operation `id` was dropped. Like Mesos, it names no agent: a dropped
+/// operation may not have a valid one.
+fn operation_error(id: &OperationId, message: &str) -> Event {
+    Event {
+        r#type: Some(event::Type::UpdateOperationStatus as i32),
+        update_operation_status: Some(event::UpdateOperationStatus {
+            status: OperationStatus {
+                operation_id: Some(id.clone()),
+                state: OperationState::OperationError as i32,
+                message: Some(message.into()),
+                ..Default::default()
+            },
+        }),
+        ..Default::default()
     }
 }
 
