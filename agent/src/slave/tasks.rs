@@ -435,9 +435,13 @@ impl Slave {
         let Some(framework) = self.frameworks.get_mut(&id) else {
             return;
         };
-        if let Some(pid) = m.pid.as_deref().and_then(|p| p.parse::<UPID>().ok()) {
-            framework.pid = Some(pid);
-        }
+        // An empty UPID (`@0.0.0.0:0`, an HTTP scheduler's) or none at
+        // all: executor messages go through the master from now on.
+        framework.pid = m
+            .pid
+            .as_deref()
+            .and_then(|p| p.parse::<UPID>().ok())
+            .filter(|pid| !pid.id().is_empty() && pid.port() != 0);
         if let Some(info) = m.framework_info {
             framework.info = info;
         }

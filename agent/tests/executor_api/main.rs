@@ -20,7 +20,7 @@ use mesos_agent::testing::{
 use mesos_agent::AgentFlags;
 use mesos_proto::internal::{
     ExecutorToFrameworkMessage, FrameworkToExecutorMessage, KillTaskMessage,
-    ReregisterSlaveMessage, RunTaskMessage, ShutdownExecutorMessage,
+    ReregisterSlaveMessage, RunTaskMessage, ShutdownExecutorMessage, UpdateFrameworkMessage,
 };
 use mesos_proto::mesos::{
     task_status::Reason, CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId,
@@ -584,4 +584,63 @@ fn subscribed_stream_gets_a_heartbeat_every_thirty_minutes() {
     stream.close();
     agent.shutdown();
     kill_sandbox_processes(work.path());
+}
+
+/// A framework whose scheduler failed over to the HTTP API: the master's
+/// `UpdateFrameworkMessage` carries the empty UPID, and the executor's
+/// messages then go through the master instead of the old scheduler.
+#[test]
+#[allow(deprecated)]
+fn empty_scheduler_pid_sends_executor_messages_through_the_master() {
+    let work = tempfile::tempdir().unwrap();
+    let (master, agent) = cluster(work.path(), &[]);
+    let fw = framework("fw-moved", false);
+    let old_scheduler = format!("scheduler-old@{}", master.upid().address());
+    master.send(
+        &agent.upid(),
+        RunTaskMessage {
+            framework_id: fw.id.clone(),
+            framework: fw.clone(),
+            pid: Some(old_scheduler),
+            task: executor_task("t1", "fw-moved"),
+            resource_version_uuids: vec![],
+            launch_executor: Some(true),
+        },
+    );
+    wait_for_executor(agent.address, "fw-moved");
+    master.send(
+        &agent.upid(),
+        UpdateFrameworkMessage {
+            framework_id: fw.id.clone().unwrap(),
+            pid: Some("@0.0.0.0:0".into()),
+            framework_info: None,
+        },
+    );
+
+    let stream = Subscription::open(
+        agent.address,
+        "/api/v1/executor",
+        PROTOBUF,
+        PROTOBUF,
+        &subscribe_call("fw-moved", vec![], vec![]).encode_to_vec(),
+    );
+    assert_eq!(stream.status, 200);
+    let (framework_id, executor_id) = ids("fw-moved");
+    let (code, _) = post_call(
+        agent.address,
+        &Call {
+            executor_id,
+            framework_id,
+            r#type: Some(call::Type::Message as i32),
+            message: Some(call::Message {
+                data: bytes::Bytes::from_static(b"after the failover"),
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(code, 202);
+    let (_, relayed) = master
+        .next_message::<ExecutorToFrameworkMessage>(WAIT)
+        .expect("the message reaches the master, not the old scheduler");
+    assert_eq!(&relayed.data[..], b"after the failover");
 }
