@@ -291,3 +291,186 @@ fn concurrent_pollers_see_consistent_snapshots_while_tasks_change() {
         "{used}"
     );
 }
+
+/// The parts of `/master/state` a Mesos 1.11 master shows, with its field
+/// names, and nothing it leaves out (as its captured state shows).
+#[test]
+fn state_has_the_shape_of_mesos_state() {
+    let (master, _agent, _scheduler, framework_id, agent_id) = cluster_with_tasks();
+    let state = master.json("/master/state");
+
+    let keys = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys(&state["leader_info"]),
+        ["hostname", "id", "pid", "port"],
+        "{state}"
+    );
+    for key in [
+        "orphan_tasks",
+        "unregistered_frameworks",
+        "recovered_slaves",
+    ] {
+        assert_eq!(state[key], serde_json::json!([]), "{key}");
+    }
+    assert_eq!(state["activated_slaves"], 1.0);
+
+    let agent = &state["slaves"][0];
+    assert_eq!(agent["id"], agent_id.as_str());
+    assert_eq!(agent["port"], 5051);
+    assert_eq!(agent["attributes"], serde_json::json!({}));
+    assert_eq!(agent["resources"]["cpus"], 2.0);
+    assert_eq!(agent["resources"]["gpus"], 0.0);
+    assert_eq!(agent["reserved_resources"], serde_json::json!({}));
+    assert_eq!(agent["deactivated"], false);
+    // The full resources are `/master/slaves`'s alone.
+    assert!(agent.get("used_resources_full").is_none(), "{agent}");
+    let slaves = master.json("/master/slaves");
+    assert_eq!(
+        slaves["slaves"][0]["unreserved_resources_full"][0],
+        serde_json::json!({"name": "cpus", "type": "SCALAR", "scalar": {"value": 2.0}, "role": "*"})
+    );
+
+    let framework = &state["frameworks"][0];
+    assert_eq!(framework["id"], framework_id.as_str());
+    assert_eq!(framework["role"], "*");
+    assert_eq!(framework["offer_constraints"], serde_json::json!({}));
+    let task = &framework["tasks"][0];
+    assert_eq!(task["role"], "*");
+    assert_eq!(task["executor_id"], "");
+    assert_eq!(task["statuses"], serde_json::json!([]));
+    // The task ran no command as another user: Mesos records no user then.
+    assert!(task.get("user").is_none(), "{task}");
+}
+
+/// Renders reuse what earlier ones made of unchanged tasks, and must still
+/// show every change: a read after each update shows it.
+#[test]
+fn every_read_shows_the_latest_task_state() {
+    let (master, agent, _scheduler, framework_id, agent_id) = cluster_with_tasks();
+    let task_json = |state: &Value| -> Value {
+        state["frameworks"][0]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "t0")
+            .cloned()
+            .expect("task t0 listed")
+    };
+    assert_eq!(
+        task_json(&master.json("/master/state"))["state"],
+        "TASK_STAGING"
+    );
+
+    let mut running = update(&framework_id, &agent_id, "t0", TaskState::TaskRunning);
+    running.update.status.timestamp = Some(5.0);
+    running.update.status.container_status = Some(mesos::ContainerStatus {
+        container_id: Some(mesos::ContainerId {
+            value: "c0".into(),
+            parent: None,
+        }),
+        ..Default::default()
+    });
+    let handled = master.next_message::<StatusUpdateMessage>();
+    agent.send(&master.upid(), &running);
+    master.handled(handled);
+    let task = task_json(&master.json("/master/state"));
+    assert_eq!(task["state"], "TASK_RUNNING");
+    assert_eq!(
+        task["statuses"],
+        serde_json::json!([{"state": "TASK_RUNNING", "timestamp": 5.0,
+                            "container_status": {"container_id": {"value": "c0"}}}])
+    );
+
+    // A health check resends TASK_RUNNING: it replaces the last status.
+    let mut healthy = update(&framework_id, &agent_id, "t0", TaskState::TaskRunning);
+    healthy.update.status.timestamp = Some(6.0);
+    healthy.update.status.healthy = Some(true);
+    let handled = master.next_message::<StatusUpdateMessage>();
+    agent.send(&master.upid(), &healthy);
+    master.handled(handled);
+    let task = task_json(&master.json("/master/state"));
+    assert_eq!(
+        task["statuses"],
+        serde_json::json!([{"state": "TASK_RUNNING", "timestamp": 6.0, "healthy": true}])
+    );
+    let tasks = master.json("/master/tasks?task_id=t0");
+    assert_eq!(tasks["tasks"][0], task);
+
+    let handled = master.next_message::<StatusUpdateMessage>();
+    agent.send(
+        &master.upid(),
+        &update(&framework_id, &agent_id, "t0", TaskState::TaskFinished),
+    );
+    master.handled(handled);
+    let state = master.json("/master/state");
+    assert_eq!(task_json(&state)["state"], "TASK_FINISHED");
+    check_consistent(&state, &framework_id);
+}
+
+/// The summary counts every task a framework lists, and `/master/tasks`
+/// and `/master/frameworks` keep listing the tasks of a removed framework.
+#[test]
+fn removed_frameworks_keep_their_tasks_listed() {
+    let (master, _agent, _scheduler, framework_id, agent_id) = cluster_with_tasks();
+    let (status, body) = http(
+        &master.runtime,
+        "POST",
+        "/master/teardown",
+        &format!("frameworkId={framework_id}"),
+    );
+    assert_eq!(status, 200, "{body}");
+    master.settle();
+
+    let state = master.json("/master/state");
+    assert_eq!(state["frameworks"], serde_json::json!([]));
+    let completed = &state["completed_frameworks"][0];
+    assert_eq!(completed["id"], framework_id.as_str());
+    assert_eq!(completed["active"], false);
+    assert_eq!(
+        completed["completed_tasks"].as_array().unwrap().len(),
+        TASKS
+    );
+    assert!(completed["unregistered_time"].as_f64().unwrap() > 0.0);
+
+    let tasks = master.json("/master/tasks?limit=1000");
+    assert_eq!(tasks["tasks"].as_array().unwrap().len(), TASKS, "{tasks}");
+    let frameworks = master.json(&format!("/master/frameworks?framework_id={framework_id}"));
+    assert_eq!(frameworks["frameworks"], serde_json::json!([]));
+    assert_eq!(frameworks["completed_frameworks"][0], *completed);
+    // A second read renders the same (kept) bytes.
+    assert_eq!(
+        master.json("/master/state")["completed_frameworks"][0],
+        *completed
+    );
+
+    let summary = master.json("/master/state-summary");
+    assert_eq!(summary["frameworks"], serde_json::json!([]));
+    assert_eq!(summary["slaves"][0]["id"], agent_id.as_str());
+    // Only live frameworks are summarized.
+    assert_eq!(summary["slaves"][0]["TASK_KILLED"], 0);
+    assert_eq!(summary["slaves"][0]["framework_ids"], serde_json::json!([]));
+}
+
+#[test]
+fn summary_counts_completed_tasks_too() {
+    let (master, agent, _scheduler, framework_id, agent_id) = cluster_with_tasks();
+    let handled = master.next_message::<StatusUpdateMessage>();
+    agent.send(
+        &master.upid(),
+        &update(&framework_id, &agent_id, "t1", TaskState::TaskFailed),
+    );
+    master.handled(handled);
+    let summary = master.json("/master/state-summary");
+    let framework = &summary["frameworks"][0];
+    assert_eq!(framework["TASK_STAGING"], TASKS - 1);
+    assert_eq!(framework["TASK_FAILED"], 1);
+    assert_eq!(framework["slave_ids"], serde_json::json!([agent_id]));
+    assert_eq!(framework["name"], "pollers");
+    assert_eq!(framework["recovered"], false);
+    assert!(framework.get("pid").is_some());
+    assert_eq!(summary["slaves"][0]["TASK_FAILED"], 1);
+}

@@ -327,20 +327,4 @@ impl Master {
             self.forward_update(ctx, update, None);
         }
     }
-
-    /// RESERVE/UNRESERVE/CREATE/DESTROY: not supported by this master yet;
-    /// the resources stay in the offer's remainder and go back.
-    pub(crate) fn apply_operation(
-        &mut self,
-        _ctx: &mut Context<Self>,
-        framework_id: &str,
-        _agent_id: &str,
-        operation: offer::Operation,
-        _available: &mut mesos_common::Resources,
-    ) {
-        tracing::warn!(
-            "dropping operation {} of framework {framework_id}: not supported yet",
-            operation.r#type.unwrap_or_default()
-        );
-    }
 }

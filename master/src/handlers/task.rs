@@ -61,19 +61,6 @@ pub(crate) fn master_update(
     }
 }
 
-/// The task's latest status as reconciliation reports it.
-pub(crate) fn latest_status(task: &Task) -> TaskStatus {
-    let state = task.status_update_state.unwrap_or(task.state);
-    let mut status = task.statuses.last().cloned().unwrap_or_else(|| TaskStatus {
-        task_id: task.task_id.clone(),
-        slave_id: Some(task.slave_id.clone()),
-        executor_id: task.executor_id.clone(),
-        ..Default::default()
-    });
-    status.state = state;
-    status
-}
-
 /// The task record the master keeps for a launched `TaskInfo`.
 fn new_task(
     task: &TaskInfo,
@@ -204,6 +191,16 @@ impl Master {
         }
         task.state = new_state;
         let mut status = update.status.clone();
+        // A status of the state the task last reported replaces that one
+        // (health checks resend TASK_RUNNING), as in Mesos, so a task's
+        // history stays short.
+        if task
+            .statuses
+            .last()
+            .is_some_and(|last| last.state == status.state)
+        {
+            task.statuses.pop();
+        }
         // Only the latest status keeps its (possibly large) data.
         if let Some(last) = task.statuses.last_mut() {
             last.data = None;
@@ -308,11 +305,18 @@ impl Master {
                 return;
             }
         };
+        // The task's own user, as Mesos records it: its command's, else
+        // its executor's (not the framework's, which it runs as otherwise).
         let user = task
             .command
             .as_ref()
             .and_then(|c| c.user.clone())
-            .or_else(|| Some(framework.info.user.clone()));
+            .or_else(|| {
+                task.executor
+                    .as_ref()
+                    .and_then(|e| e.command.as_ref())
+                    .and_then(|c| c.user.clone())
+            });
         let framework_info = framework.info.clone();
         let scheduler = framework.pid().map(|p| p.to_string());
         let agent_pid = agent.pid.clone();

@@ -1,12 +1,28 @@
 //! The master's endpoints, one file per endpoint. The state endpoints
+//! (`/master/state`, `/state-summary`, `/frameworks`, `/slaves`, `/tasks`)
 //! render a [`snapshot::Snapshot`] of the master outside it (`reads`
-//! batches them); their JSON is a set of pure functions (`model`) with
-//! Mesos 1.11's field names.
+//! batches them) straight into bytes (`json`), reusing what earlier
+//! renders made of unchanged tasks and agents (`cache`); their JSON is a
+//! set of pure functions (`model`) with Mesos 1.11's field names.
+//!
+//! Modules:
+//! - `reads`: batching state reads and rendering them off the master.
+//! - `snapshot`: the consistent copy a batch renders.
+//! - `cache`: rendered JSON kept between batches.
+//! - `json`: the JSON writer.
+//! - `protobuf`: messages rendered field by field from their schema.
+//! - `model`: the JSON of tasks, frameworks and agents.
+//! - `state`, `frameworks`, `slaves`, `tasks`: the state endpoints.
+//! - `roles`, `health`, `redirect`, `teardown`, `flags`, `version`,
+//!   `webui`: the other endpoints.
 
+pub mod cache;
 pub mod flags;
 pub mod frameworks;
 pub mod health;
+pub mod json;
 pub mod model;
+pub mod protobuf;
 pub mod reads;
 pub mod redirect;
 pub mod roles;

@@ -1,26 +1,51 @@
 //! Serving the state endpoints without stalling the master.
 //!
-//! A read takes a [`Snapshot`] inside the master (cheap: tasks are shared,
-//! not copied) and renders and serializes it on a thread of its own, so
-//! offers, launches and status updates keep flowing while a large state
-//! is written out. Reads are batched, as Mesos 1.11 batches its state
+//! A read takes a [`Snapshot`] inside the master (cheap: it copies
+//! references, see `snapshot`) and renders it on a thread of its own, so
+//! offers, launches and status updates keep flowing while a large state is
+//! written out. Reads are batched, as Mesos 1.11 batches its state
 //! requests: while one batch renders, new requests wait; when it is done,
 //! one snapshot serves every request that arrived meanwhile, and requests
-//! for the same endpoint and query share one rendering. Each request is
-//! answered from a snapshot taken after it arrived, so a reader never sees
-//! an older state than the one it asked after; many pollers cost the
-//! master one snapshot per batch, not one per request.
+//! for the same endpoint and query share one rendering (and its bytes).
+//! Each request is answered from a snapshot taken after it arrived, so a
+//! reader never sees an older state than the one it asked after; many
+//! pollers cost the master one snapshot per batch, not one per request.
+//!
+//! The rendering thread keeps what it rendered between batches (a
+//! [`RenderCache`]): a task, an agent or a completed framework the master
+//! has not changed since the last batch is not rendered again, so a render
+//! is mostly copying bytes.
+//!
+//! A snapshot still costs the master time in proportion to the cluster
+//! (tens of milliseconds for tens of thousands of agents), so snapshots are
+//! paced: after one that took `t`, the next is taken no sooner than
+//! `SNAPSHOT_SHARE × t` after the first began. However many pollers there
+//! are, reads take at most that share of the master's time; on a large
+//! cluster they wait a little longer instead.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::channel::oneshot;
 use libprocess::{Context, Reply, Request, Response};
-use serde_json::Value;
 
-use super::snapshot::Snapshot;
+use super::cache::RenderCache;
+use super::snapshot::{Snapshot, Views};
 use super::tasks::Paging;
 use crate::master::Master;
+
+/// Snapshots take at most one part in this many of the master's time.
+pub const SNAPSHOT_SHARE: u32 = 10;
+
+/// Reads are not held back for less than this.
+const SHORTEST_WAIT: Duration = Duration::from_millis(2);
+
+/// When the snapshot after one that began at `began` and took `cost` may
+/// be taken.
+pub fn next_snapshot(began: Instant, cost: Duration) -> Instant {
+    began + cost * SNAPSHOT_SHARE
+}
 
 /// Which endpoint a read renders.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,12 +68,18 @@ struct PendingRead {
     reply: oneshot::Sender<Response>,
 }
 
-/// The master's reads: requests waiting for the next snapshot, and
-/// whether a batch is rendering.
+/// The master's reads: requests waiting for the next snapshot, whether a
+/// batch is rendering (or waiting for its turn), and what renders keep
+/// between batches.
 #[derive(Default)]
 pub struct Reads {
     pending: Vec<PendingRead>,
     rendering: bool,
+    /// The earliest the next snapshot may be taken.
+    next_snapshot: Option<Instant>,
+    views: Views,
+    /// Away on the rendering thread while a batch renders.
+    cache: Option<RenderCache>,
 }
 
 impl Reads {
@@ -81,22 +112,53 @@ pub fn serve(
     })
 }
 
+/// Starts the next batch, if reads wait: now, or once snapshots are back
+/// within their share of the master's time.
+fn start_batch(master: &mut Master, ctx: &mut Context<Master>) {
+    if master.reads.pending.is_empty() {
+        master.reads.rendering = false;
+        return;
+    }
+    master.reads.rendering = true;
+    let clock = ctx.runtime().clock();
+    let now = clock.now();
+    match master.reads.next_snapshot {
+        // Pacing shares the master's real time: a paused clock (a test
+        // stepping time) would hold reads back indefinitely, and waits too
+        // short to matter (small clusters) are not worth a timer.
+        Some(at) if at > now + SHORTEST_WAIT && !clock.paused() => {
+            ctx.delay(at - now, take_batch);
+        }
+        _ => take_batch(master, ctx),
+    }
+}
+
 /// Snapshots the state for every waiting read and renders them on a
 /// thread; when done, the next batch starts.
-fn start_batch(master: &mut Master, ctx: &mut Context<Master>) {
+fn take_batch(master: &mut Master, ctx: &mut Context<Master>) {
     let batch = std::mem::take(&mut master.reads.pending);
     if batch.is_empty() {
         master.reads.rendering = false;
         return;
     }
-    master.reads.rendering = true;
-    let snapshot = Snapshot::take(master);
+    let began = ctx.runtime().clock().now();
+    let mut views = std::mem::take(&mut master.reads.views);
+    let snapshot = Snapshot::take(master, &mut views);
+    master.reads.views = views;
+    let cost = ctx.runtime().clock().now() - began;
+    master.reads.next_snapshot = Some(next_snapshot(began, cost));
+    let mut cache = master.reads.cache.take().unwrap_or_default();
     let pid = ctx.handle();
     let job = move || {
-        render_batch(&snapshot, batch);
-        // The snapshot's tasks are released here, off the master.
+        render_batch(&snapshot, &mut cache, batch);
+        // The snapshot's references are released here, off the master,
+        // before the cache looks for values the master has let go.
         drop(snapshot);
-        pid.post(start_batch);
+        cache.prune();
+        pid.post(move |master: &mut Master, ctx| {
+            master.reads.cache = Some(cache);
+            start_batch(master, ctx);
+        });
     };
     if let Err(error) = std::thread::Builder::new()
         .name("master-state".into())
@@ -108,18 +170,41 @@ fn start_batch(master: &mut Master, ctx: &mut Context<Master>) {
     }
 }
 
-/// The JSON of `endpoint` for `query`.
-pub fn render(snapshot: &Snapshot, endpoint: &Endpoint, query: &HashMap<String, String>) -> Value {
-    match endpoint {
-        Endpoint::State => super::state::render(snapshot),
-        Endpoint::StateSummary => super::state::render_summary(snapshot),
-        Endpoint::Frameworks => super::frameworks::render(snapshot, query),
-        Endpoint::Slaves => super::slaves::render(snapshot, query),
-        Endpoint::Tasks(paging) => super::tasks::render(snapshot, query, paging),
+impl Endpoint {
+    /// The endpoint's path under `/master`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Endpoint::State => "state",
+            Endpoint::StateSummary => "state-summary",
+            Endpoint::Frameworks => "frameworks",
+            Endpoint::Slaves => "slaves",
+            Endpoint::Tasks(_) => "tasks",
+        }
     }
 }
 
-fn render_batch(snapshot: &Snapshot, batch: Vec<PendingRead>) {
+/// The JSON of `endpoint` for `query`.
+pub fn render(
+    snapshot: &Snapshot,
+    cache: &mut RenderCache,
+    endpoint: &Endpoint,
+    query: &HashMap<String, String>,
+) -> Vec<u8> {
+    // Sized as the last body, so a large one is not copied as it grows.
+    let last = cache.sizes.get(endpoint.name()).copied().unwrap_or(0);
+    let mut out = Vec::with_capacity(last + last / 8);
+    match endpoint {
+        Endpoint::State => super::state::render(&mut out, snapshot, cache),
+        Endpoint::StateSummary => super::state::render_summary(&mut out, snapshot, cache),
+        Endpoint::Frameworks => super::frameworks::render(&mut out, snapshot, cache, query),
+        Endpoint::Slaves => super::slaves::render(&mut out, snapshot, cache, query),
+        Endpoint::Tasks(paging) => super::tasks::render(&mut out, snapshot, cache, query, paging),
+    }
+    cache.sizes.insert(endpoint.name(), out.len());
+    out
+}
+
+fn render_batch(snapshot: &Snapshot, cache: &mut RenderCache, batch: Vec<PendingRead>) {
     let mut rendered: HashMap<(Endpoint, Vec<(String, String)>), Bytes> = HashMap::new();
     for read in batch {
         let mut key: Vec<(String, String)> = read
@@ -131,9 +216,7 @@ fn render_batch(snapshot: &Snapshot, batch: Vec<PendingRead>) {
         key.sort();
         let body = rendered
             .entry((read.endpoint.clone(), key))
-            .or_insert_with(|| {
-                Bytes::from(render(snapshot, &read.endpoint, &read.query).to_string())
-            })
+            .or_insert_with(|| Bytes::from(render(snapshot, cache, &read.endpoint, &read.query)))
             .clone();
         let response = match read.query.get("jsonp") {
             Some(callback) => {
@@ -148,5 +231,21 @@ fn render_batch(snapshot: &Snapshot, batch: Vec<PendingRead>) {
         };
         // The client may have gone away; nothing to do then.
         let _ = read.reply.send(response);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_keep_to_their_share_of_the_master() {
+        let began = Instant::now();
+        // A snapshot of 30 ms lets the next one start 300 ms after it
+        // began: 10% of the master's time at most.
+        let next = next_snapshot(began, Duration::from_millis(30));
+        assert_eq!(next - began, Duration::from_millis(300));
+        // A free snapshot (a small cluster) holds nothing back.
+        assert_eq!(next_snapshot(began, Duration::ZERO), began);
     }
 }

@@ -1,9 +1,10 @@
 //! `/master/roles`: the allocator's view of roles.
 
 use libprocess::{Context, Reply, Request, Response};
-use serde_json::{json, Value};
+use mesos_common::Resources;
 
-use super::model;
+use super::json;
+use super::model::resources_member;
 use crate::master::Master;
 
 /// Help for `/master/roles`.
@@ -17,21 +18,36 @@ pub fn roles(master: &mut Master, _: &mut Context<Master>, request: Request) -> 
         let Ok(roles) = allocator.roles().await else {
             return Response::text(503, "the allocator has terminated");
         };
-        let roles: Vec<Value> = roles
-            .into_iter()
-            .map(|r| {
-                json!({
-                    "name": r.role,
-                    "weight": r.weight,
-                    "resources": model::resources(&r.allocated),
-                    "allocated": model::resources(&r.allocated),
-                    "offered": model::resources(&mesos_common::Resources::new()),
-                    "reserved": model::resources(&mesos_common::Resources::new()),
-                    "quota": {"role": r.role, "guarantee": {}, "limit": {}, "consumed": {}},
-                    "frameworks": r.frameworks,
-                })
-            })
-            .collect();
-        Response::json(&json!({ "roles": roles }), jsonp.as_deref())
+        let none = Resources::new();
+        let body = json::to_vec(|o| {
+            o.array("roles", |a| {
+                for r in &roles {
+                    a.object(|o| {
+                        o.str("name", &r.role);
+                        o.f64("weight", r.weight);
+                        resources_member(o, "resources", &r.allocated);
+                        resources_member(o, "allocated", &r.allocated);
+                        resources_member(o, "offered", &none);
+                        resources_member(o, "reserved", &none);
+                        o.object("quota", |o| {
+                            o.str("role", &r.role);
+                            o.object("guarantee", |_| {});
+                            o.object("limit", |_| {});
+                            o.object("consumed", |_| {});
+                        });
+                        o.array("frameworks", |a| r.frameworks.iter().for_each(|f| a.str(f)));
+                    });
+                }
+            });
+        });
+        match jsonp {
+            Some(callback) => {
+                let mut out = format!("{callback}(").into_bytes();
+                out.extend(body);
+                out.extend_from_slice(b");");
+                Response::ok("text/javascript", out)
+            }
+            None => Response::ok("application/json", body),
+        }
     })
 }

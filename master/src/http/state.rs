@@ -1,112 +1,138 @@
-//! `/master/state` and `/master/state-summary`, rendered from a snapshot.
+//! `/master/state` and `/master/state-summary`, rendered from a snapshot
+//! (Mesos's `ReadOnlyHandler::state` and `stateSummary`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use libprocess::{Context, Reply, Request};
-use serde_json::{json, Map, Value};
+use mesos_proto::mesos::{Task, TaskState};
 
+use super::cache::RenderCache;
+use super::json::{self, ArrayWriter, ObjectWriter};
 use super::model;
 use super::reads::{self, Endpoint};
-use super::snapshot::{tasks_by_agent, MasterView, Snapshot};
+use super::snapshot::{AgentView, FrameworkView, Snapshot};
 use crate::master::Master;
-use crate::state::is_terminal;
 
 /// Help for `/master/state`.
 pub const HELP: &str = "Information about state of master.";
 /// Help for `/master/state-summary`.
 pub const SUMMARY_HELP: &str = "Summary of agents, tasks, and registered frameworks in cluster.";
 
-/// The whole state as Mesos renders it.
-pub fn render(snapshot: &Snapshot) -> Value {
-    let master = &snapshot.master;
-    let pid = master.info.pid.clone().unwrap_or_default();
-    let mut o = super::version::build_info();
-    o.insert("start_time".into(), json!(master.start_time));
-    o.insert("elected_time".into(), json!(master.elected_time));
-    o.insert("id".into(), json!(master.info.id));
-    o.insert("pid".into(), json!(pid));
-    o.insert(
-        "hostname".into(),
-        json!(master.info.hostname.clone().unwrap_or_default()),
-    );
-    o.insert(
-        "capabilities".into(),
-        json!(["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"]),
-    );
-    let active = snapshot.agents.iter().filter(|a| a.active).count();
-    o.insert("activated_slaves".into(), json!(active as f64));
-    o.insert(
-        "deactivated_slaves".into(),
-        json!((snapshot.agents.len() - active) as f64),
-    );
-    o.insert(
-        "unreachable_slaves".into(),
-        json!(master.unreachable_agents as f64),
-    );
-    o.insert("leader".into(), json!(pid));
-    o.insert("leader_info".into(), leader_info(master));
-    if let Some(cluster) = &master.cluster {
-        o.insert("cluster".into(), json!(cluster));
-    }
-    o.insert("flags".into(), master.flags.clone());
-    o.insert(
-        "slaves".into(),
-        Value::Array(snapshot.agents.iter().map(model::agent).collect()),
-    );
-    o.insert("recovered_slaves".into(), recovered(snapshot));
-    o.insert(
-        "frameworks".into(),
-        Value::Array(snapshot.frameworks.iter().map(model::framework).collect()),
-    );
-    o.insert(
-        "completed_frameworks".into(),
-        Value::Array(
-            snapshot
-                .completed_frameworks
-                .iter()
-                .map(model::framework)
-                .collect(),
-        ),
-    );
-    o.insert("orphan_tasks".into(), json!([]));
-    o.insert("unregistered_frameworks".into(), json!([]));
-    Value::Object(o)
-}
+/// The capabilities this master announces.
+const CAPABILITIES: [&str; 3] = ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"];
 
-/// `leader_info`: the `MasterInfo` as JSON.
-pub fn leader_info(master: &MasterView) -> Value {
-    let info = &master.info;
-    json!({
-        "id": info.id,
-        "pid": info.pid,
-        "port": info.port,
-        "ip": info.ip,
-        "hostname": info.hostname,
-        "version": info.version,
-        "address": info.address.as_ref().map(|a| json!({
-            "hostname": a.hostname, "ip": a.ip, "port": a.port
-        })),
-        "capabilities": [{"type": "AGENT_UPDATE"}, {"type": "AGENT_DRAINING"}, {"type": "QUOTA_V2"}],
+/// The build fields `/version` shows, rendered once.
+fn build_members() -> &'static [u8] {
+    static MEMBERS: OnceLock<Vec<u8>> = OnceLock::new();
+    MEMBERS.get_or_init(|| {
+        json::members(|o| {
+            for (key, value) in super::version::build_info() {
+                o.value(&key, &value);
+            }
+        })
     })
 }
 
-/// Agents the registry remembers that have not reregistered yet.
-pub fn recovered(snapshot: &Snapshot) -> Value {
-    Value::Array(
-        snapshot
-            .recovered_agents
-            .iter()
-            .map(|(id, info)| {
-                json!({
-                    "id": id,
-                    "hostname": info.hostname,
-                    "port": info.port,
-                    "resources": model::resources(
-                        &mesos_common::Resources::from_proto(&info.resources).unwrap_or_default()),
-                })
-            })
-            .collect(),
-    )
+/// Agents by ID.
+pub(crate) fn sorted_agents(snapshot: &Snapshot) -> Vec<&Arc<AgentView>> {
+    let mut agents: Vec<&Arc<AgentView>> = snapshot.agents.iter().collect();
+    agents.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    agents
+}
+
+/// Live frameworks by ID.
+pub(crate) fn sorted_frameworks(snapshot: &Snapshot) -> Vec<&FrameworkView> {
+    let mut frameworks: Vec<&FrameworkView> = snapshot.frameworks.iter().collect();
+    frameworks.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    frameworks
+}
+
+/// The whole state as Mesos renders it.
+pub fn render(out: &mut Vec<u8>, snapshot: &Snapshot, cache: &mut RenderCache) {
+    let master = &snapshot.master;
+    let pid = master.info.pid.as_deref().unwrap_or_default();
+    json::object(out, |o| {
+        o.members(build_members());
+        o.f64("start_time", master.start_time);
+        o.f64("elected_time", master.elected_time);
+        o.str("id", &master.info.id);
+        o.str("pid", pid);
+        o.str(
+            "hostname",
+            master.info.hostname.as_deref().unwrap_or_default(),
+        );
+        o.array("capabilities", |a| {
+            CAPABILITIES.iter().for_each(|c| a.str(c))
+        });
+        let active = snapshot.agents.iter().filter(|a| a.active).count();
+        o.f64("activated_slaves", active as f64);
+        o.f64(
+            "deactivated_slaves",
+            (snapshot.agents.len() - active) as f64,
+        );
+        o.f64("unreachable_slaves", master.unreachable_agents as f64);
+        o.str("leader", pid);
+        o.object("leader_info", |o| model::master_info(o, &master.info));
+        if let Some(cluster) = &master.cluster {
+            o.str("cluster", cluster);
+        }
+        o.raw("flags", &master.flags);
+        o.array("slaves", |a| {
+            for agent in sorted_agents(snapshot) {
+                let members = cache.agents.get(agent, model::agent::members);
+                a.object(|o| o.members(members));
+            }
+        });
+        o.array("recovered_slaves", |a| recovered(a, snapshot, |_| true));
+        o.array("frameworks", |a| {
+            for f in sorted_frameworks(snapshot) {
+                a.with(|out| model::framework::full(out, f, &mut cache.tasks));
+            }
+        });
+        o.array("completed_frameworks", |a| {
+            completed_frameworks(a, snapshot, cache, |_| true)
+        });
+        o.array("orphan_tasks", |_| {});
+        o.array("unregistered_frameworks", |_| {});
+    });
+}
+
+/// Completed frameworks `keep` selects, oldest first; each is rendered
+/// once, since it never changes.
+pub(crate) fn completed_frameworks(
+    a: &mut ArrayWriter,
+    snapshot: &Snapshot,
+    cache: &mut RenderCache,
+    keep: impl Fn(&FrameworkView) -> bool,
+) {
+    let RenderCache {
+        tasks,
+        completed_frameworks,
+        ..
+    } = cache;
+    for f in snapshot.completed_frameworks.iter().filter(|f| keep(f)) {
+        let json = completed_frameworks.get(f, |f| {
+            let mut out = Vec::new();
+            model::framework::full(&mut out, f, tasks);
+            out
+        });
+        a.raw(json);
+    }
+}
+
+/// Agents the registry remembers that have not reregistered yet, those
+/// whose ID `keep` selects.
+pub(crate) fn recovered(a: &mut ArrayWriter, snapshot: &Snapshot, keep: impl Fn(&str) -> bool) {
+    let mut agents: Vec<_> = snapshot
+        .recovered_agents
+        .iter()
+        .filter(|r| keep(&r.id))
+        .collect();
+    agents.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+    for agent in agents {
+        a.object(|o| model::agent::recovered(o, agent));
+    }
 }
 
 /// `GET /master/state`.
@@ -114,88 +140,91 @@ pub fn state(master: &mut Master, ctx: &mut Context<Master>, request: Request) -
     reads::serve(master, ctx, Endpoint::State, request)
 }
 
-/// Counts of tasks per state, as the summary shows them.
-fn task_counts<'a>(
-    tasks: impl Iterator<Item = &'a mesos_proto::mesos::Task>,
-) -> Map<String, Value> {
-    let mut counts = [0u64; 10];
-    const NAMES: [&str; 10] = [
-        "TASK_STAGING",
-        "TASK_STARTING",
-        "TASK_RUNNING",
-        "TASK_KILLING",
-        "TASK_FINISHED",
-        "TASK_KILLED",
-        "TASK_FAILED",
-        "TASK_LOST",
-        "TASK_ERROR",
-        "TASK_UNREACHABLE",
-    ];
-    for task in tasks {
-        let name = mesos_proto::mesos::TaskState::try_from(task.state)
-            .map(|s| s.as_str_name())
-            .unwrap_or("TASK_UNKNOWN");
-        if let Some(i) = NAMES.iter().position(|n| *n == name) {
-            counts[i] += 1;
-        }
-    }
-    NAMES
-        .iter()
-        .zip(counts)
-        .map(|(name, n)| (name.to_string(), json!(n)))
-        .collect()
+/// The states the summary counts, with their names.
+const COUNTED: [(TaskState, &str); 10] = [
+    (TaskState::TaskStaging, "TASK_STAGING"),
+    (TaskState::TaskStarting, "TASK_STARTING"),
+    (TaskState::TaskRunning, "TASK_RUNNING"),
+    (TaskState::TaskKilling, "TASK_KILLING"),
+    (TaskState::TaskFinished, "TASK_FINISHED"),
+    (TaskState::TaskKilled, "TASK_KILLED"),
+    (TaskState::TaskFailed, "TASK_FAILED"),
+    (TaskState::TaskLost, "TASK_LOST"),
+    (TaskState::TaskError, "TASK_ERROR"),
+    (TaskState::TaskUnreachable, "TASK_UNREACHABLE"),
+];
+
+/// How many tasks are in each counted state, and where they are.
+#[derive(Default)]
+struct Tally<'a> {
+    counts: [u64; COUNTED.len()],
+    /// Frameworks (for an agent) or agents (for a framework).
+    peers: BTreeSet<&'a str>,
 }
 
-/// The summary: agents and frameworks with task counts, no tasks.
-pub fn render_summary(snapshot: &Snapshot) -> Value {
-    let by_agent = tasks_by_agent(snapshot);
-    let slaves: Vec<Value> = snapshot
-        .agents
-        .iter()
-        .map(|a| {
-            let mut o = match model::agent(a) {
-                Value::Object(o) => o,
-                _ => Map::new(),
-            };
-            let tasks = by_agent.get(a.id.as_str()).into_iter().flatten().copied();
-            o.extend(task_counts(tasks));
-            o.insert("framework_ids".into(), json!(a.framework_ids));
-            Value::Object(o)
-        })
-        .collect();
-    let frameworks: Vec<Value> = snapshot
-        .frameworks
-        .iter()
-        .map(|f| {
-            let mut o = Map::new();
-            o.insert("id".into(), json!(f.id));
-            o.insert("name".into(), json!(f.info.name));
-            o.insert("pid".into(), json!(f.pid));
-            o.insert("used_resources".into(), model::resources(&f.used));
-            o.insert("offered_resources".into(), model::resources(&f.offered));
-            o.insert("active".into(), json!(f.active));
-            o.insert("connected".into(), json!(f.connected));
-            o.extend(task_counts(
-                f.tasks.iter().chain(&f.completed_tasks).map(|t| t.as_ref()),
-            ));
-            let agents: BTreeSet<&String> = f
-                .tasks
-                .iter()
-                .filter(|t| !is_terminal(t.state))
-                .map(|t| &t.slave_id.value)
-                .collect();
-            o.insert("slave_ids".into(), json!(agents));
-            Value::Object(o)
-        })
-        .collect();
-    let mut o = Map::new();
-    o.insert("hostname".into(), json!(snapshot.master.info.hostname));
-    if let Some(cluster) = &snapshot.master.cluster {
-        o.insert("cluster".into(), json!(cluster));
+impl<'a> Tally<'a> {
+    fn add(&mut self, task: &Task, peer: &'a str) {
+        if let Some(i) = COUNTED.iter().position(|(s, _)| *s as i32 == task.state) {
+            self.counts[i] += 1;
+        }
+        self.peers.insert(peer);
     }
-    o.insert("slaves".into(), Value::Array(slaves));
-    o.insert("frameworks".into(), Value::Array(frameworks));
-    Value::Object(o)
+
+    fn write(&self, o: &mut ObjectWriter, peers_key: &str) {
+        for ((_, name), n) in COUNTED.iter().zip(self.counts) {
+            o.i64(name, n as i64);
+        }
+        o.array(peers_key, |a| self.peers.iter().for_each(|p| a.str(p)));
+    }
+}
+
+/// The summary: agents and live frameworks with task counts, no tasks.
+/// Counts and the agent/framework mapping cover live, unreachable and
+/// completed tasks, as Mesos's do.
+pub fn render_summary(out: &mut Vec<u8>, snapshot: &Snapshot, cache: &mut RenderCache) {
+    let mut by_agent: HashMap<&str, Tally> = HashMap::new();
+    let mut by_framework: HashMap<&str, Tally> = HashMap::new();
+    for f in &snapshot.frameworks {
+        let framework = by_framework.entry(f.id.as_str()).or_default();
+        for task in f.all_tasks() {
+            let agent = task.slave_id.value.as_str();
+            framework.add(task, agent);
+            by_agent.entry(agent).or_default().add(task, &f.id);
+        }
+    }
+    let none = Tally::default();
+    json::object(out, |o| {
+        o.str(
+            "hostname",
+            snapshot.master.info.hostname.as_deref().unwrap_or_default(),
+        );
+        if let Some(cluster) = &snapshot.master.cluster {
+            o.str("cluster", cluster);
+        }
+        o.array("slaves", |a| {
+            for agent in sorted_agents(snapshot) {
+                let members = cache.agents.get(agent, model::agent::members);
+                a.object(|o| {
+                    o.members(members);
+                    by_agent
+                        .get(agent.id.as_str())
+                        .unwrap_or(&none)
+                        .write(o, "framework_ids");
+                });
+            }
+        });
+        o.array("frameworks", |a| {
+            for f in sorted_frameworks(snapshot) {
+                a.object(|o| {
+                    model::framework::summary(o, f);
+                    by_framework
+                        .get(f.id.as_str())
+                        .unwrap_or(&none)
+                        .write(o, "slave_ids");
+                });
+            }
+        });
+    });
 }
 
 /// `GET /master/state-summary`.

@@ -1,10 +1,13 @@
 //! `/master/tasks`: every task, paged.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use libprocess::{Context, Reply, Request, Response};
-use serde_json::{json, Value};
+use mesos_proto::mesos::Task;
 
+use super::cache::RenderCache;
+use super::json;
 use super::model;
 use super::reads::{self, Endpoint};
 use super::snapshot::Snapshot;
@@ -50,29 +53,31 @@ pub fn paging(request: &Request) -> Result<Paging, String> {
     })
 }
 
-fn started(task: &mesos_proto::mesos::Task) -> f64 {
+fn started(task: &Task) -> f64 {
     task.statuses
         .first()
         .and_then(|s| s.timestamp)
         .unwrap_or(0.0)
 }
 
-/// A page of every task (live, unreachable, completed), newest first
-/// unless `order=asc`, filtered by `framework_id` and `task_id`.
-pub fn render(snapshot: &Snapshot, query: &HashMap<String, String>, paging: &Paging) -> Value {
+/// A page of every task (live, unreachable, completed) of live and
+/// completed frameworks, newest first unless `order=asc`, filtered by
+/// `framework_id` and `task_id`.
+pub fn render(
+    out: &mut Vec<u8>,
+    snapshot: &Snapshot,
+    cache: &mut RenderCache,
+    query: &HashMap<String, String>,
+    paging: &Paging,
+) {
     let framework = query.get("framework_id");
     let task_id = query.get("task_id");
-    let mut all: Vec<&mesos_proto::mesos::Task> = snapshot
+    let mut all: Vec<&Arc<Task>> = snapshot
         .frameworks
         .iter()
+        .chain(snapshot.completed_frameworks.iter().map(Arc::as_ref))
         .filter(|f| framework.is_none_or(|w| *w == f.id))
-        .flat_map(|f| {
-            f.tasks
-                .iter()
-                .chain(&f.unreachable_tasks)
-                .chain(&f.completed_tasks)
-        })
-        .map(|t| t.as_ref())
+        .flat_map(|f| f.all_tasks())
         .filter(|t| task_id.is_none_or(|w| *w == t.task_id.value))
         .collect();
     all.sort_by(|a, b| {
@@ -83,13 +88,13 @@ pub fn render(snapshot: &Snapshot, query: &HashMap<String, String>, paging: &Pag
     if !paging.ascending {
         all.reverse();
     }
-    let page: Vec<Value> = all
-        .into_iter()
-        .skip(paging.offset)
-        .take(paging.limit)
-        .map(model::task)
-        .collect();
-    json!({ "tasks": page })
+    json::object(out, |o| {
+        o.array("tasks", |a| {
+            for task in all.into_iter().skip(paging.offset).take(paging.limit) {
+                a.raw(cache.tasks.get(task, model::task::task));
+            }
+        });
+    });
 }
 
 /// `GET /master/tasks`.
