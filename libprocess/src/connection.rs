@@ -127,7 +127,9 @@ async fn run(
         Ok(stream) => {
             let (mut reader, mut writer) = stream.into_split();
             let write = async {
-                let mut buffer = BytesMut::with_capacity(64 * 1024);
+                // Grows with the traffic: most connections (one per agent
+                // on a master) carry a message now and then.
+                let mut buffer = BytesMut::new();
                 while let Some(message) = queue.recv().await {
                     message.encode_into(&mut buffer);
                     while buffer.len() < WRITE_BATCH {
@@ -146,7 +148,8 @@ async fn run(
                 let _ = writer.shutdown().await;
             };
             let read = async {
-                let mut discard = vec![0u8; 16 * 1024];
+                // The peer only ever answers `202 Accepted`s.
+                let mut discard = [0u8; 512];
                 loop {
                     match reader.read(&mut discard).await {
                         Ok(0) => return,
