@@ -279,7 +279,7 @@ impl Resource {
                 .allocation_info
                 .as_ref()
                 .and_then(|a| a.role.as_deref().map(Into::into)),
-            disk: r.disk.as_ref().map(|d| Box::new(disk_from(d))),
+            disk: r.disk.as_deref().map(|d| Box::new(disk_from(d))),
             revocable: r.revocable.is_some(),
             provider_id: r.provider_id.as_ref().map(|p| p.value.clone()),
         };
@@ -382,7 +382,7 @@ impl Resource {
                         role: Some(role.to_string()),
                     });
         }
-        out.disk = self.disk.as_deref().map(disk_to);
+        out.disk = self.disk.as_deref().map(|d| Box::new(disk_to(d)));
         out.revocable = self.revocable.then(pb::resource::RevocableInfo::default);
         out.provider_id = self
             .provider_id
