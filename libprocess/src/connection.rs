@@ -61,6 +61,25 @@ impl Connections {
         peer.links.insert((linker.clone(), to.clone()));
     }
 
+    /// Links `linker` to remote `to` over a new connection, replacing the
+    /// one there is: it may be dead without our knowing yet (the peer
+    /// restarted), and whatever is sent on it would be lost. The old
+    /// connection's links move to the new one, without `exited`; what was
+    /// queued on it and not yet written is dropped.
+    pub(crate) fn relink(&self, runtime: &Runtime, linker: &UPID, to: &UPID) {
+        let mut peers = self.peers();
+        let links = match peers.remove(&to.address()) {
+            Some(old) => {
+                old.task.abort();
+                old.links
+            }
+            None => HashSet::new(),
+        };
+        let peer = self.peer(&mut peers, runtime, to.address());
+        peer.links = links;
+        peer.links.insert((linker.clone(), to.clone()));
+    }
+
     /// The addresses with a connection (open or being opened).
     pub(crate) fn addresses(&self) -> Vec<SocketAddr> {
         self.peers().keys().copied().collect()
