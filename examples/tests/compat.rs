@@ -87,3 +87,57 @@ fn pymesos_v1_http_scheduler_runs_tasks() {
         "{framework}"
     );
 }
+
+/// Our Rust driver and the pesos v0 driver on one cluster of four one-cpu
+/// agents, both wanting more than their half: our framework takes the
+/// idle cluster, and as its tasks end the master's DRF allocator hands
+/// the agents to pesos (holding nothing) until each holds two.
+#[test]
+fn rust_and_pesos_drivers_share_a_cluster_by_drf() {
+    const OURS: &str = "Test Framework (Rust)";
+    const PESOS: &str = "pesos-v0-anchor";
+    let local = Local::start_with(4, "cpus:1;mem:1024;disk:1024");
+    let task = ["--cpus", "1", "--mem", "128", "--command", "sleep 2"];
+
+    let master = format!("--master={}", local.address);
+    let mut args = vec![master, "--tasks=12".to_string()];
+    args.extend(task.chunks(2).map(|kv| format!("{}={}", kv[0], kv[1])));
+    let ours = std::thread::spawn(move || run(env!("CARGO_BIN_EXE_test-framework"), &args));
+    assert!(
+        local.wait_for(support::BOUND, |s| local.running(s, OURS) == 4),
+        "our framework took all four agents"
+    );
+
+    let mut args = vec![
+        compat_run(),
+        "v0".into(),
+        "--master".into(),
+        local.address.clone(),
+        "--tasks".into(),
+        "12".into(),
+        "--timeout".into(),
+        "120".into(),
+    ];
+    args.extend(task.iter().map(|s| s.to_string()));
+    let pesos = std::thread::spawn(move || run("bash", &args));
+
+    let mut seen = Vec::new();
+    let split = local.wait_for(support::BOUND, |s| {
+        let now = (local.running(s, OURS), local.running(s, PESOS));
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+        now == (2, 2)
+    });
+    assert!(split, "a 2:2 split; (ours, pesos) running went {seen:?}");
+
+    let ours = ours.join().expect("our framework's thread");
+    assert!(
+        ours.status.success()
+            && String::from_utf8_lossy(&ours.stdout).contains("12 of 12 tasks finished"),
+        "{}\n{}",
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    assert_ok(&pesos.join().expect("pesos's thread"), "result=OK");
+}

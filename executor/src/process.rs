@@ -113,7 +113,9 @@ impl ExecutorProcess {
             message.slave_id.value
         );
         self.agent = from.clone();
-        ctx.link(&self.agent);
+        // The connection to the agent's previous run may still look
+        // alive: an answer on it would be lost.
+        ctx.relink(&self.agent);
         let reregister = ReregisterExecutorMessage {
             executor_id: self.env.executor_id.clone(),
             framework_id: self.env.framework_id.clone(),

@@ -61,6 +61,25 @@ impl Connections {
         peer.links.insert((linker.clone(), to.clone()));
     }
 
+    /// Links `linker` to remote `to` over a new connection, replacing the
+    /// one there is: it may be dead without our knowing yet (the peer
+    /// restarted), and whatever is sent on it would be lost. The old
+    /// connection's links move to the new one, without `exited`; what was
+    /// queued on it and not yet written is dropped.
+    pub(crate) fn relink(&self, runtime: &Runtime, linker: &UPID, to: &UPID) {
+        let mut peers = self.peers();
+        let links = match peers.remove(&to.address()) {
+            Some(old) => {
+                old.task.abort();
+                old.links
+            }
+            None => HashSet::new(),
+        };
+        let peer = self.peer(&mut peers, runtime, to.address());
+        peer.links = links;
+        peer.links.insert((linker.clone(), to.clone()));
+    }
+
     /// The addresses with a connection (open or being opened).
     pub(crate) fn addresses(&self) -> Vec<SocketAddr> {
         self.peers().keys().copied().collect()
@@ -127,7 +146,9 @@ async fn run(
         Ok(stream) => {
             let (mut reader, mut writer) = stream.into_split();
             let write = async {
-                let mut buffer = BytesMut::with_capacity(64 * 1024);
+                // Grows with the traffic: most connections (one per agent
+                // on a master) carry a message now and then.
+                let mut buffer = BytesMut::new();
                 while let Some(message) = queue.recv().await {
                     message.encode_into(&mut buffer);
                     while buffer.len() < WRITE_BATCH {
@@ -146,7 +167,8 @@ async fn run(
                 let _ = writer.shutdown().await;
             };
             let read = async {
-                let mut discard = vec![0u8; 16 * 1024];
+                // The peer only ever answers `202 Accepted`s.
+                let mut discard = [0u8; 512];
                 loop {
                     match reader.read(&mut discard).await {
                         Ok(0) => return,

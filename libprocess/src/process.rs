@@ -154,6 +154,14 @@ impl<P: Process> Context<P> {
         self.runtime.link(self.self_pid(), to);
     }
 
+    /// Links to `to` over a new connection, dropping the one there is
+    /// (libprocess's `link(pid, RECONNECT)`): for a peer that restarted,
+    /// whose old connection may be dead without our knowing yet. Links
+    /// on the old connection carry over without an `exited`.
+    pub fn relink(&self, to: &UPID) {
+        self.runtime.relink(self.self_pid(), to);
+    }
+
     /// Runs `f` in this process once `after` has passed on the runtime's
     /// clock, unless the timer is cancelled or the process has terminated.
     pub fn delay(

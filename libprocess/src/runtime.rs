@@ -258,6 +258,16 @@ impl Runtime {
         }
     }
 
+    /// Links `linker` to `to` over a fresh connection; see
+    /// `Context::relink`.
+    pub(crate) fn relink(&self, linker: &UPID, to: &UPID) {
+        if self.is_local(to) {
+            self.link(linker, to);
+        } else {
+            self.inner.connections.relink(self, linker, to);
+        }
+    }
+
     /// Tells local process `linker` that `gone` can no longer be reached.
     pub(crate) fn deliver_exited(&self, linker: &UPID, gone: &UPID) {
         if let Some(slot) = self.lookup(linker.id()) {

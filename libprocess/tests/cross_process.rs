@@ -61,6 +61,43 @@ fn link_fires_exited_when_the_peer_is_killed() {
 }
 
 #[test]
+fn relink_moves_links_to_a_fresh_connection() {
+    let mut peer = Peer::start();
+    let runtime = runtime();
+    let (probe, seen) = probe(&runtime, "probe", &["pong"]);
+    let target = peer.pong.clone();
+    let to = target.clone();
+    probe.post(move |_, ctx| {
+        ctx.link(&to);
+        ctx.send_raw(&to, "ping", Bytes::from_static(b"first"));
+    });
+    match next(&seen) {
+        Seen::Message(m) => assert_eq!(&*m.name, "pong"),
+        other => panic!("expected a pong, saw {other:?}"),
+    }
+    // Dropping the old connection is no `exited`: the next thing the
+    // probe hears is the pong sent over the new one.
+    let to = target.clone();
+    probe.post(move |_, ctx| {
+        ctx.relink(&to);
+        ctx.send_raw(&to, "ping", Bytes::from_static(b"second"));
+    });
+    match next(&seen) {
+        Seen::Message(m) => assert_eq!(&*m.name, "pong"),
+        other => panic!("expected a pong over the new connection, saw {other:?}"),
+    }
+    assert_eq!(get(&peer.url("/pong/received")), (200, "2".to_string()));
+    // The link moved with it: the peer's death is still reported.
+    peer.child.kill().unwrap();
+    peer.child.wait().unwrap();
+    match next(&seen) {
+        Seen::Exited(pid) => assert_eq!(pid, target),
+        other => panic!("expected exited, saw {other:?}"),
+    }
+    runtime.shutdown();
+}
+
+#[test]
 fn link_to_an_address_nobody_listens_on_fires_exited() {
     let runtime = runtime();
     let (probe, seen) = probe(&runtime, "probe", &[]);

@@ -9,6 +9,16 @@ use mesos_master::flags::{flag_set, MasterFlags};
 use mesos_master::master::VERSION;
 use mesos_master::{MasterHandle, MasterOptions};
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options: a background thread hands pages freed after a
+/// burst (a registration storm, a large `/master/state`) back to the
+/// system within about a second, instead of on some later allocation.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
+
 fn main() {
     let set = flag_set();
     let flags = set.load_or_exit();

@@ -184,7 +184,7 @@ impl Resources {
     pub fn allocate(&mut self, role: &str) {
         let items = std::mem::take(&mut self.items);
         for mut r in items {
-            r.allocation_role = Some(role.to_string());
+            r.allocation_role = Some(role.into());
             self.add_resource(&r);
         }
     }
@@ -200,7 +200,7 @@ impl Resources {
 
     /// The names present, sorted.
     pub fn names(&self) -> BTreeSet<String> {
-        self.items.iter().map(|r| r.name.clone()).collect()
+        self.items.iter().map(|r| r.name.to_string()).collect()
     }
 
     /// The sum of every scalar resource named `name` across roles, or
@@ -287,7 +287,7 @@ impl Resources {
             let name = if r.revocable {
                 format!("{}_revocable", r.name)
             } else {
-                r.name.clone()
+                r.name.to_string()
             };
             match &r.value {
                 Value::Scalar(s) => {

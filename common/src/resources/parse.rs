@@ -198,10 +198,10 @@ fn from_json_item(item: &Json, default_role: &str) -> JsonResult<Resource> {
 
     let mut resource = Resource::new(name, value);
     resource.revocable = present("revocable");
-    resource.allocation_role = string_field(&item["allocation_info"], "role")?;
+    resource.allocation_role = string_field(&item["allocation_info"], "role")?.map(Into::into);
     resource.provider_id = string_field(&item["provider_id"], "value")?;
     if present("disk") {
-        resource.disk = Some(json_disk(&item["disk"])?);
+        resource.disk = Some(Box::new(json_disk(&item["disk"])?));
     }
     resource.reservations = json_reservations(item, default_role)?;
     Ok(resource)

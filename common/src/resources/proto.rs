@@ -272,11 +272,14 @@ impl Resource {
             }
         }
         let resource = Resource {
-            name: r.name.clone(),
+            name: r.name.as_str().into(),
             value,
             reservations,
-            allocation_role: r.allocation_info.as_ref().and_then(|a| a.role.clone()),
-            disk: r.disk.as_ref().map(disk_from),
+            allocation_role: r
+                .allocation_info
+                .as_ref()
+                .and_then(|a| a.role.as_deref().map(Into::into)),
+            disk: r.disk.as_deref().map(|d| Box::new(disk_from(d))),
             revocable: r.revocable.is_some(),
             provider_id: r.provider_id.as_ref().map(|p| p.value.clone()),
         };
@@ -343,7 +346,7 @@ impl Resource {
 
     fn proto_common(&self, allocation_info: bool) -> pb::Resource {
         let mut out = pb::Resource {
-            name: self.name.clone(),
+            name: self.name.to_string(),
             ..Default::default()
         };
         match &self.value {
@@ -376,10 +379,10 @@ impl Resource {
                 self.allocation_role
                     .as_ref()
                     .map(|role| pb::resource::AllocationInfo {
-                        role: Some(role.clone()),
+                        role: Some(role.to_string()),
                     });
         }
-        out.disk = self.disk.as_ref().map(disk_to);
+        out.disk = self.disk.as_deref().map(|d| Box::new(disk_to(d)));
         out.revocable = self.revocable.then(pb::resource::RevocableInfo::default);
         out.provider_id = self
             .provider_id
@@ -431,7 +434,7 @@ impl Resources {
             }
             return self;
         }
-        let role = role.map(str::to_string);
+        let role = role.map(compact_str::CompactString::from);
         for r in &mut self.items {
             r.allocation_role = role.clone();
         }

@@ -28,7 +28,7 @@ fn round_trips_through_the_wire_format() {
     resources.add_resource(&refined);
     let mut volume =
         Resource::scalar("disk", 64.0).reserved(ReservationInfo::new_dynamic("db", None));
-    volume.disk = Some(DiskInfo {
+    volume.disk = Some(Box::new(DiskInfo {
         source: Some(DiskSource {
             kind: DiskSourceType::Mount,
             root: Some("/mnt/1".to_string()),
@@ -42,7 +42,7 @@ fn round_trips_through_the_wire_format() {
             host_path: None,
             read_write: Some(true),
         }),
-    });
+    }));
     resources.add_resource(&volume);
     resources.allocate("web");
 

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::values::{Ranges, Scalar, Value};
+use compact_str::CompactString;
 
 /// The role of resources nobody reserved.
 pub const UNRESERVED_ROLE: &str = "*";
@@ -191,15 +192,15 @@ impl fmt::Display for DiskInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
     /// The resource name, e.g. `cpus`, `mem`, `ports`.
-    pub name: String,
+    pub name: CompactString,
     /// The amount: a scalar, ranges or a set (never text).
     pub value: Value,
     /// The reservation stack, outermost (static or oldest) first.
     pub reservations: Vec<ReservationInfo>,
     /// The role the resource is allocated to, once offered.
-    pub allocation_role: Option<String>,
+    pub allocation_role: Option<CompactString>,
     /// Disk details, for `disk` resources only.
-    pub disk: Option<DiskInfo>,
+    pub disk: Option<Box<DiskInfo>>,
     /// Whether the resource is revocable (oversubscribed).
     pub revocable: bool,
     /// The resource provider that owns it, if not the agent itself.
@@ -208,7 +209,7 @@ pub struct Resource {
 
 impl Resource {
     /// An unreserved resource with no extra information.
-    pub fn new(name: impl Into<String>, value: Value) -> Resource {
+    pub fn new(name: impl Into<CompactString>, value: Value) -> Resource {
         Resource {
             name: name.into(),
             value,
@@ -221,17 +222,17 @@ impl Resource {
     }
 
     /// An unreserved scalar resource, rounded to thousandths.
-    pub fn scalar(name: impl Into<String>, value: f64) -> Resource {
+    pub fn scalar(name: impl Into<CompactString>, value: f64) -> Resource {
         Resource::new(name, Value::Scalar(Scalar::from_f64(value)))
     }
 
     /// An unreserved ranges resource.
-    pub fn ranges(name: impl Into<String>, ranges: Ranges) -> Resource {
+    pub fn ranges(name: impl Into<CompactString>, ranges: Ranges) -> Resource {
         Resource::new(name, Value::Ranges(ranges))
     }
 
     /// An unreserved set resource.
-    pub fn set<I, S>(name: impl Into<String>, items: I) -> Resource
+    pub fn set<I, S>(name: impl Into<CompactString>, items: I) -> Resource
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,

@@ -198,7 +198,7 @@ fn builds_the_endpoint_summary() {
 fn volumes_are_not_merged() {
     let mut volume = Resource::scalar("disk", 10.0)
         .reserved(ReservationInfo::new_dynamic("eng", Some("ops".to_string())));
-    volume.disk = Some(DiskInfo {
+    volume.disk = Some(Box::new(DiskInfo {
         source: None,
         persistence: Some(Persistence {
             id: "v1".to_string(),
@@ -209,7 +209,7 @@ fn volumes_are_not_merged() {
             host_path: None,
             read_write: Some(true),
         }),
-    });
+    }));
     let mut r = Resources::new();
     r.add_resource(&volume);
     r.add_resource(&volume);
@@ -225,7 +225,7 @@ fn volumes_are_not_merged() {
     assert!(whole.contains_resource(&volume));
 
     let mut cpus_with_disk = Resource::scalar("cpus", 1.0);
-    cpus_with_disk.disk = Some(DiskInfo::default());
+    cpus_with_disk.disk = Some(Box::default());
     assert!(cpus_with_disk.validate().is_err());
 }
 

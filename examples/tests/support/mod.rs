@@ -21,13 +21,19 @@ impl Local {
     /// Starts `mesos-local` with `agents` agents, in a work directory of
     /// its own.
     pub fn start(agents: u32) -> Local {
+        Local::start_with(agents, "cpus:4;mem:4096;disk:4096")
+    }
+
+    /// Starts `mesos-local` with `agents` agents of `resources` each.
+    pub fn start_with(agents: u32, resources: &str) -> Local {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let work_dir =
             std::env::temp_dir().join(format!("mesos-local-e2e-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work_dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
-            .args(["--port=0", "--resources=cpus:4;mem:4096;disk:4096"])
+            .arg("--port=0")
+            .arg(format!("--resources={resources}"))
             .arg(format!("--num_agents={agents}"))
             .arg(format!("--work_dir={}", work_dir.display()))
             .stdout(Stdio::piped())
@@ -63,6 +69,35 @@ impl Local {
             std::thread::sleep(Duration::from_millis(20));
         }
         local
+    }
+
+    /// How many tasks the framework named `name` has RUNNING, as
+    /// `/master/state` says.
+    pub fn running(&self, state: &serde_json::Value, name: &str) -> usize {
+        state["frameworks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["name"] == name)
+            .flat_map(|f| f["tasks"].as_array().cloned().unwrap_or_default())
+            .filter(|t| t["state"] == "TASK_RUNNING")
+            .count()
+    }
+
+    /// Polls `/master/state` until `check` holds of it, up to `within`.
+    pub fn wait_for(
+        &self,
+        within: Duration,
+        mut check: impl FnMut(&serde_json::Value) -> bool,
+    ) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if check(&self.state()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     pub fn state(&self) -> serde_json::Value {

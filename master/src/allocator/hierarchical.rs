@@ -20,6 +20,8 @@ use super::FastMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use indexmap::IndexMap;
+
 use mesos_common::resources::Resources;
 
 use super::filters::OfferFilters;
@@ -86,9 +88,9 @@ pub struct HierarchicalAllocator {
     version: u64,
     role_ids: HashMap<String, u32>,
     frameworks: HashMap<String, Framework>,
-    agents: HashMap<String, Agent>,
-    /// Agent ids in the order they were added.
-    agent_order: Vec<Arc<str>>,
+    /// By id, in the order they were added; a cycle walks them by
+    /// position.
+    agents: IndexMap<String, Agent, foldhash::fast::RandomState>,
     role_sorter: Sorter,
     framework_sorters: HashMap<String, Sorter>,
     /// Role → frameworks tracked under it (subscribed or holding some).
@@ -120,12 +122,11 @@ impl HierarchicalAllocator {
             options,
             names: Vec::new(),
             excluded: Vec::new(),
-            total: Vec::new(),
+            total: Quantities::new(),
             version: 1,
             role_ids: HashMap::default(),
             frameworks: HashMap::default(),
-            agents: HashMap::default(),
-            agent_order: Vec::new(),
+            agents: IndexMap::default(),
             role_sorter,
             framework_sorters: HashMap::default(),
             roles: BTreeMap::new(),
@@ -151,7 +152,7 @@ impl HierarchicalAllocator {
 
     /// The scalar quantities of `resources`, by name id.
     fn quantities(&mut self, resources: &Resources) -> Quantities {
-        let mut out = vec![0; self.names.len()];
+        let mut out: Quantities = smallvec::smallvec![0; self.names.len()];
         for r in resources.iter() {
             let Some(amount) = r.as_scalar() else {
                 continue;
@@ -160,11 +161,11 @@ impl HierarchicalAllocator {
                 Some(id) => id,
                 None => {
                     let id = self.names.len();
-                    self.names.push(r.name.clone());
+                    self.names.push(r.name.to_string());
                     let excluded = self
                         .options
                         .fair_sharing_excluded_resource_names
-                        .contains(&r.name);
+                        .contains(r.name.as_str());
                     self.excluded.push(excluded);
                     out.push(0);
                     id
@@ -530,7 +531,6 @@ impl HierarchicalAllocator {
         };
         agent.refresh_flags();
         self.agents.insert(agent_id.to_string(), agent);
-        self.agent_order.push(Arc::from(agent_id));
         for (framework_id, resources) in used {
             self.hold(agent_id, framework_id, resources);
         }
@@ -541,9 +541,8 @@ impl HierarchicalAllocator {
     pub fn remove_slave(&mut self, agent_id: &str) -> Result<()> {
         let agent = self
             .agents
-            .remove(agent_id)
+            .shift_remove(agent_id)
             .ok_or_else(|| AllocatorError::UnknownAgent(agent_id.to_string()))?;
-        self.agent_order.retain(|id| &**id != agent_id);
         for (framework_id, held) in &agent.allocated {
             self.untrack_allocated(framework_id, held);
             for role in Self::by_role(held, &self.fallback_role(framework_id)).keys() {

@@ -85,7 +85,7 @@ pub fn parse_min_allocatable_resources(text: &str) -> Result<Vec<MinQuantities>,
 pub fn holds_quantities(resources: &Resources, min: &MinQuantities) -> bool {
     min.iter().all(|(name, &amount)| {
         let mut have = 0.0;
-        for r in resources.iter().filter(|r| &r.name == name) {
+        for r in resources.iter().filter(|r| r.name == name) {
             have += match &r.value {
                 Value::Scalar(s) => s.value(),
                 Value::Ranges(ranges) => ranges.count() as f64,

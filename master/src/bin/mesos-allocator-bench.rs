@@ -26,6 +26,10 @@ use mesos_master::allocator::{
     HierarchicalAllocator,
 };
 
+// The master's allocator, so the figures are the master's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Decline,

@@ -93,7 +93,7 @@ impl Operation {
                 }
                 let slave = registry::Slave {
                     info: info.clone(),
-                    ..slave.clone()
+                    ..slave
                 };
                 registry.put_admitted(journal, id, slave);
                 Ok(true)
@@ -127,7 +127,7 @@ impl Operation {
                     }
                     let slave = registry::Slave {
                         info: info.clone(),
-                        ..slave.clone()
+                        ..slave
                     };
                     registry.put_admitted(journal, id, slave);
                     return Ok(true);
