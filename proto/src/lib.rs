@@ -27,6 +27,10 @@
 //! their parents (`"mesos.scheduler.Call.Subscribe"`). Use [`full_name`] as
 //! a shorthand. `bytes` fields are [`bytes::Bytes`], so relaying payloads
 //! does not copy them.
+//!
+//! [`codec`] holds the encodings of the v1 HTTP APIs (media types, JSON,
+//! RecordIO), shared by the master's scheduler API and the agent's
+//! executor API.
 
 pub use bytes;
 pub use prost;
@@ -36,6 +40,8 @@ pub use prost::{Message, Name};
 /// reflection (e.g. the JSON mapping of `mesos.v1.*` messages).
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/file_descriptor_set.bin"));
+
+pub mod codec;
 
 /// Generated code, one nested module per protobuf package.
 #[allow(

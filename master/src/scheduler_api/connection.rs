@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::codec;
 use super::evolve::SchedulerMessage;
-use super::media::ContentType;
 use crate::master::Master;
+use mesos_proto::codec::ContentType;
 
 /// The open SUBSCRIBE response of an HTTP scheduler: events written here
 /// reach it as RecordIO records, one per chunk. Dropping the last clone

@@ -12,9 +12,9 @@ use mesos_proto::scheduler::Call;
 
 use super::codec;
 use super::connection::{Connection, HttpConnection};
-use super::media::{ContentType, APPLICATION_JSON, APPLICATION_PROTOBUF};
 use crate::master::Master;
 use crate::validation;
+use mesos_proto::codec::{ContentType, APPLICATION_JSON, APPLICATION_PROTOBUF};
 
 /// Help for `/api/v1/scheduler`.
 pub const HELP: &str = "Endpoint for schedulers to make calls against the master.\n\

@@ -7,8 +7,7 @@
 //!
 //! Modules:
 //! - `endpoint`: the route: request checks, then SUBSCRIBE or a call.
-//! - `media`: content types and `Accept` negotiation.
-//! - `codec`: protobuf/JSON bodies, v1 <-> v0, RecordIO framing.
+//! - `codec`: calls in and events out, in `mesos_proto::codec`'s encodings.
 //! - `evolve`: the event for each message the master sends a scheduler.
 //! - `connection`: how a scheduler is reached (UPID or HTTP stream).
 //! - `stream`: heartbeats and the scheduler closing its stream.
@@ -17,7 +16,6 @@ pub mod codec;
 pub mod connection;
 pub mod endpoint;
 pub mod evolve;
-pub mod media;
 pub mod stream;
 
 pub use connection::{Connection, HttpConnection};

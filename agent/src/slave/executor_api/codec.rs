@@ -1,224 +1,29 @@
-//! Bodies of the v1 executor API: media types and `Accept` negotiation, a
-//! `mesos.v1.executor.Call` in (protobuf or JSON) read as the agent's
-//! `executor::Call`, events out as `mesos.v1.executor.Event`, and the
-//! RecordIO framing of the event stream.
-//!
-//! The v0 and v1 executor messages share field numbers (only names
-//! differ: `slave_info` is `agent_info` in v1), so converting between them
-//! is re-reading the same bytes under the other package's schema. JSON is
-//! the proto3 JSON mapping with the `.proto`'s field names, enum names as
-//! strings, bytes as base64 and 64-bit integers as numbers, as Mesos
-//! writes it, done by `prost-reflect` over the schema's descriptors.
+//! Bodies of the v1 executor API: a `mesos.v1.executor.Call` in
+//! (protobuf or JSON) read as the agent's `executor::Call`, events out as
+//! `mesos.v1.executor.Event`. The encodings themselves (media types,
+//! JSON, RecordIO) are `mesos_proto::codec`'s, shared with the master's
+//! scheduler API. The v0 and v1 executor messages share field numbers
+//! (only names differ: `slave_info` is `agent_info` in v1).
 
-use std::sync::OnceLock;
-
-use bytes::{BufMut, Bytes, BytesMut};
-use prost::Message;
-use prost_reflect::{
-    Cardinality, DescriptorPool, DeserializeOptions, DynamicMessage, MessageDescriptor,
-    ReflectMessage, SerializeOptions, Value,
+use mesos_proto::codec;
+pub use mesos_proto::codec::{
+    record, ContentType, DecodeError, APPLICATION_JSON, APPLICATION_PROTOBUF,
 };
 
 use mesos_proto::executor::{Call, Event};
 
-/// `application/json`.
-pub const APPLICATION_JSON: &str = "application/json";
-/// `application/x-protobuf`.
-pub const APPLICATION_PROTOBUF: &str = "application/x-protobuf";
-
 const V1_CALL: &str = "mesos.v1.executor.Call";
 const V1_EVENT: &str = "mesos.v1.executor.Event";
 
-/// An encoding of v1 messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentType {
-    /// The proto3 JSON mapping, with the `.proto`'s field names.
-    Json,
-    /// Protobuf bytes.
-    Protobuf,
-}
-
-impl ContentType {
-    /// The media type, as sent in `Content-Type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentType::Json => APPLICATION_JSON,
-            ContentType::Protobuf => APPLICATION_PROTOBUF,
-        }
-    }
-
-    /// The encoding a `Content-Type` header names (parameters such as
-    /// `charset` ignored), or None when it is neither of ours.
-    pub fn parse(header: &str) -> Option<ContentType> {
-        let media = header.split(';').next().unwrap_or_default().trim();
-        [ContentType::Json, ContentType::Protobuf]
-            .into_iter()
-            .find(|c| media.eq_ignore_ascii_case(c.as_str()))
-    }
-
-    /// The encoding of the event stream given the request's `Accept`
-    /// header: JSON when it is accepted (or there is no header, which
-    /// accepts everything), else protobuf, else None.
-    pub fn negotiate(accept: Option<&str>) -> Option<ContentType> {
-        let Some(accept) = accept else {
-            return Some(ContentType::Json);
-        };
-        [ContentType::Json, ContentType::Protobuf]
-            .into_iter()
-            .find(|c| accepts(accept, c.as_str()))
-    }
-}
-
-/// Whether an `Accept` header value accepts `media` (`type/subtype`): the
-/// most specific matching range decides, and `q=0` refuses.
-pub fn accepts(accept: &str, media: &str) -> bool {
-    let kind = media.split('/').next().unwrap_or(media);
-    let mut best: Option<(u8, bool)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let pattern = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let refused = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .filter_map(|q| q.trim().parse::<f64>().ok())
-            .any(|q| q <= 0.0);
-        let specificity = match pattern.split_once('/') {
-            Some(("*", "*")) => 1,
-            Some((k, "*")) if k == kind => 2,
-            _ if pattern == media => 3,
-            _ => continue,
-        };
-        if best.is_none_or(|(s, _)| specificity > s) {
-            best = Some((specificity, !refused));
-        }
-    }
-    best.is_some_and(|(_, accepted)| accepted)
-}
-
-/// Why a request body is not a `Call`; the texts are Mesos's.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum DecodeError {
-    /// Protobuf bytes that do not decode (or lack a required field).
-    #[error("Failed to parse body into Call protobuf")]
-    Protobuf,
-    /// A body that is not JSON.
-    #[error("Failed to parse body into JSON: {0}")]
-    Json(String),
-    /// JSON that does not describe a `Call`.
-    #[error("Failed to convert JSON into Call protobuf: {0}")]
-    Convert(String),
-}
-
-fn pool() -> Option<&'static DescriptorPool> {
-    static POOL: OnceLock<Option<DescriptorPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(mesos_proto::FILE_DESCRIPTOR_SET)
-            .inspect_err(|e| tracing::error!("cannot load the protobuf descriptors: {e}"))
-            .ok()
-    })
-    .as_ref()
-}
-
-fn descriptor(name: &str) -> Result<MessageDescriptor, String> {
-    pool()
-        .and_then(|p| p.get_message_by_name(name))
-        .ok_or_else(|| format!("no descriptor for '{name}'"))
-}
-
-/// The paths of the required fields `message` lacks, nested ones included
-/// (`update.status.task_id`, `unacknowledged_tasks[0].name`), as
-/// protobuf's initialization check names them.
-pub fn missing_required(message: &DynamicMessage) -> Vec<String> {
-    let mut missing = Vec::new();
-    collect_missing(message, "", &mut missing);
-    missing
-}
-
-fn collect_missing(message: &DynamicMessage, prefix: &str, missing: &mut Vec<String>) {
-    for field in message.descriptor().fields() {
-        let path = format!("{prefix}{}", field.name());
-        if !message.has_field(&field) {
-            if field.cardinality() == Cardinality::Required {
-                missing.push(path);
-            }
-            continue;
-        }
-        match &*message.get_field(&field) {
-            Value::Message(inner) => collect_missing(inner, &format!("{path}."), missing),
-            Value::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::Message(inner) = item {
-                        collect_missing(inner, &format!("{path}[{i}]."), missing);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Reads a v1 `Call` in `content_type` as the agent's `executor::Call`.
+/// Reads a v1 `Call` in `content_type` as the agent's `executor::Call`;
+/// required fields must be there (Mesos's "Missing required fields").
 pub fn decode_call(content_type: ContentType, body: &[u8]) -> Result<Call, DecodeError> {
-    let descriptor = descriptor(V1_CALL).map_err(DecodeError::Convert)?;
-    match content_type {
-        ContentType::Protobuf => {
-            let message =
-                DynamicMessage::decode(descriptor, body).map_err(|_| DecodeError::Protobuf)?;
-            if !missing_required(&message).is_empty() {
-                return Err(DecodeError::Protobuf);
-            }
-            Call::decode(body).map_err(|_| DecodeError::Protobuf)
-        }
-        ContentType::Json => {
-            let value: serde_json::Value =
-                serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
-            if !value.is_object() {
-                return Err(DecodeError::Convert("Expecting a JSON object".into()));
-            }
-            let options = DeserializeOptions::new().deny_unknown_fields(false);
-            let message = DynamicMessage::deserialize_with_options(descriptor, value, &options)
-                .map_err(|e| DecodeError::Convert(e.to_string()))?;
-            let missing = missing_required(&message);
-            if !missing.is_empty() {
-                return Err(DecodeError::Convert(format!(
-                    "Missing required fields: {}",
-                    missing.join(", ")
-                )));
-            }
-            Call::decode(message.encode_to_vec().as_slice())
-                .map_err(|e| DecodeError::Convert(e.to_string()))
-        }
-    }
+    codec::decode(V1_CALL, content_type, body)
 }
 
 /// A v1 `Event` in `content_type` (JSON without a trailing newline).
 pub fn encode_event(content_type: ContentType, event: &Event) -> Result<Vec<u8>, String> {
-    let bytes = event.encode_to_vec();
-    match content_type {
-        ContentType::Protobuf => Ok(bytes),
-        ContentType::Json => {
-            let message = DynamicMessage::decode(descriptor(V1_EVENT)?, bytes.as_slice())
-                .map_err(|e| e.to_string())?;
-            let options = SerializeOptions::new()
-                .use_proto_field_name(true)
-                .stringify_64_bit_integers(false);
-            let mut out = Vec::with_capacity(bytes.len() * 2);
-            let mut serializer = serde_json::Serializer::new(&mut out);
-            message
-                .serialize_with_options(&mut serializer, &options)
-                .map_err(|e| e.to_string())?;
-            Ok(out)
-        }
-    }
-}
-
-/// One RecordIO record: the length in decimal, a newline, the bytes.
-pub fn record(data: &[u8]) -> Bytes {
-    let length = data.len().to_string();
-    let mut out = BytesMut::with_capacity(length.len() + 1 + data.len());
-    out.put_slice(length.as_bytes());
-    out.put_u8(b'\n');
-    out.put_slice(data);
-    out.freeze()
+    codec::encode(V1_EVENT, content_type, event)
 }
 
 #[cfg(test)]
@@ -226,6 +31,7 @@ mod tests {
     use super::*;
     use mesos_proto::executor::{call, event};
     use mesos_proto::mesos::{SlaveInfo, TaskState};
+    use prost::Message;
 
     #[test]
     fn json_calls_as_pymesos_sends_them() {
