@@ -4,6 +4,7 @@
 //!
 //! Modules:
 //! - `flags`: the flag table of `mesos-master` and the typed flags.
+//! - `cli`: what the `mesos-master` binary runs.
 //! - `master`: the master process, its routing table, and starting it.
 //! - `handlers`: message handlers (agents, frameworks, offers, tasks,
 //!   status updates, scheduler calls).
@@ -23,6 +24,7 @@
 #![allow(deprecated)]
 
 pub mod allocator;
+pub mod cli;
 pub mod error;
 pub mod flags;
 pub mod handlers;

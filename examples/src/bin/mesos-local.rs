@@ -1,6 +1,8 @@
 //! `mesos-local`: starts a master and agents in one process on
-//! 127.0.0.1:5050 (by default) and runs until Ctrl-C. Invoked as
-//! `mesos-executor` (the agents' launcher link), it is the command executor.
+//! 127.0.0.1:5050 (by default) and runs until Ctrl-C. Invoked through a
+//! link named `mesos-executor` (the agents' launcher link), it is the
+//! command executor; named `mesos-master` or `mesos-agent`, it is that
+//! binary, so `cargo run --bin mesos-local` alone builds a whole cluster.
 
 use std::process::ExitCode;
 
@@ -15,8 +17,11 @@ fn main() -> ExitCode {
                 .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    if invoked_as == "mesos-executor" {
-        return mesos_executor::cli::main_entry();
+    match invoked_as.as_str() {
+        "mesos-executor" => return mesos_executor::cli::main_entry(),
+        "mesos-master" => return mesos_master::cli::main_entry(),
+        "mesos-agent" | "mesos-slave" => return mesos_agent::cli::main_entry(),
+        _ => {}
     }
 
     libprocess::builtin::init_logging(tracing::Level::WARN);
