@@ -7,7 +7,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use support::{run, Local};
+use support::{run, Local, SeparateCluster};
 
 /// `../shared/compat/run`, beside the repository.
 fn compat_run() -> String {
@@ -45,12 +45,53 @@ fn pesos_v0_driver_runs_tasks_and_endpoint_readers_pass() {
     assert_ok(&v0, "result=OK");
 
     // With the pesos framework's tasks done, the readers have sandboxes to
-    // browse and read.
+    // browse and read, once the agent lists them all (it hears of the
+    // framework's end after the framework does).
+    let deadline = std::time::Instant::now() + support::BOUND;
+    let mut listed = Vec::new();
+    while listed.len() < 20 && std::time::Instant::now() < deadline {
+        listed = support::agents_tasks(&local.address);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(listed.len(), 20, "the agent lists the 20 tasks: {listed:?}");
     let endpoints = run(
         "bash",
         &[compat_run(), "endpoints".into(), local.address.clone()],
     );
     assert_ok(&endpoints, "not_ok=0");
+}
+
+#[test]
+fn pesos_v0_driver_runs_tasks_on_a_separate_master_and_agent() {
+    let cluster = SeparateCluster::start("cpus:4;mem:4096;disk:4096");
+    let v0 = run(
+        "bash",
+        &[
+            compat_run(),
+            "v0".into(),
+            "--master".into(),
+            cluster.address.clone(),
+            "--tasks".into(),
+            "20".into(),
+            "--timeout".into(),
+            "60".into(),
+        ],
+    );
+    assert_ok(&v0, "result=OK");
+    let state = support::master_state(&cluster.address).expect("/master/state answers");
+    let framework = state["completed_frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["name"] == "pesos-v0-anchor")
+        .unwrap_or_else(|| panic!("a completed pesos framework: {state}"));
+    let finished = framework["completed_tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["state"] == "TASK_FINISHED")
+        .count();
+    assert_eq!(finished, 20, "{framework}");
 }
 
 #[test]

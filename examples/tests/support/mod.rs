@@ -118,6 +118,140 @@ impl Drop for Local {
     }
 }
 
+/// A master and an agent as two OS processes, each on a port of its own,
+/// run through links to `mesos-local` named `mesos-master`,
+/// `mesos-agent` and (the agent's launcher) `mesos-executor`; killed when
+/// dropped.
+pub struct SeparateCluster {
+    pub master: Child,
+    pub agent: Child,
+    pub address: String,
+}
+
+impl SeparateCluster {
+    /// Starts the master, then one agent of `resources`, and waits until
+    /// the agent is registered.
+    pub fn start(resources: &str) -> SeparateCluster {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mesos-separate-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for name in ["mesos-master", "mesos-agent", "mesos-executor"] {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mesos-local"), bin.join(name)).unwrap();
+        }
+        let master_port = free_port();
+        let address = format!("127.0.0.1:{master_port}");
+        let master = Command::new(bin.join("mesos-master"))
+            .arg("--ip=127.0.0.1")
+            .arg(format!("--port={master_port}"))
+            .arg(format!("--work_dir={}", dir.join("master").display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mesos-master starts");
+        let agent = Command::new(bin.join("mesos-agent"))
+            .arg(format!("--master={address}"))
+            .arg("--ip=127.0.0.1")
+            .arg(format!("--port={}", free_port()))
+            .arg(format!("--work_dir={}", dir.join("agent").display()))
+            .arg(format!("--launcher_dir={}", bin.display()))
+            .arg(format!("--resources={resources}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mesos-agent starts");
+        let cluster = SeparateCluster {
+            master,
+            agent,
+            address,
+        };
+        let deadline = std::time::Instant::now() + BOUND;
+        while master_state(&cluster.address)
+            .is_none_or(|state| state["activated_slaves"].as_f64() != Some(1.0))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the agent registered with the master in time"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cluster
+    }
+}
+
+impl Drop for SeparateCluster {
+    fn drop(&mut self) {
+        for child in [&mut self.agent, &mut self.master] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `/master/state` of the master at `address`, or None while it does not
+/// answer yet.
+pub fn master_state(address: &str) -> Option<serde_json::Value> {
+    let body = ureq::get(&format!("http://{address}/master/state"))
+        .timeout(Duration::from_secs(10))
+        .call()
+        .ok()?
+        .into_string()
+        .ok()?;
+    serde_json::from_str(&body).ok()
+}
+
+/// The tasks the agents of the master at `address` list in their
+/// `/slave(1)/state` (running or done), by id.
+pub fn agents_tasks(address: &str) -> Vec<String> {
+    let Some(state) = master_state(address) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    for agent in state["slaves"].as_array().into_iter().flatten() {
+        let Some(at) = agent["pid"].as_str().and_then(|p| p.split('@').nth(1)) else {
+            continue;
+        };
+        let Ok(response) = ureq::get(&format!("http://{at}/slave(1)/state"))
+            .timeout(Duration::from_secs(10))
+            .call()
+        else {
+            continue;
+        };
+        let Ok(body) = response.into_string() else {
+            continue;
+        };
+        let Ok(agent_state) = serde_json::from_str::<serde_json::Value>(&body) else {
+            continue;
+        };
+        for key in ["frameworks", "completed_frameworks"] {
+            for framework in agent_state[key].as_array().into_iter().flatten() {
+                for executors in ["executors", "completed_executors"] {
+                    for executor in framework[executors].as_array().into_iter().flatten() {
+                        for tasks in ["tasks", "queued_tasks", "completed_tasks"] {
+                            for task in executor[tasks].as_array().into_iter().flatten() {
+                                if let Some(id) = task["id"].as_str() {
+                                    ids.push(id.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// Runs a program to its end, failing the test after `BOUND`.
 pub fn run(program: &str, args: &[String]) -> Output {
     let child = Command::new(program)
