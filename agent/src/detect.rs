@@ -53,22 +53,26 @@ pub fn filesystem_size_mb(path: &Path) -> Option<f64> {
     Some((stat.0 as f64 / (1024.0 * 1024.0)).floor())
 }
 
-/// The fraction of the filesystem holding `path` that is used.
+/// The fraction of the filesystem holding `path` that is used: blocks in
+/// use over all blocks, as Mesos's `fs::usage` (free blocks, not those
+/// available to unprivileged users: where quotas or reservations keep
+/// most of a disk from us, the latter would read as nearly full and
+/// sandboxes would be collected at once).
 pub fn disk_usage(path: &Path) -> Option<f64> {
-    let (total, available) = statvfs_existing(path)?;
+    let (total, free) = statvfs_existing(path)?;
     if total == 0 {
         return None;
     }
-    Some(1.0 - available as f64 / total as f64)
+    Some(1.0 - free as f64 / total as f64)
 }
 
-/// (total bytes, available bytes) of the filesystem holding `path`.
+/// (total bytes, free bytes) of the filesystem holding `path`.
 fn statvfs_existing(path: &Path) -> Option<(u64, u64)> {
     let mut current = Some(path);
     while let Some(p) = current {
         if let Ok(stat) = nix::sys::statvfs::statvfs(p) {
             let frsize = stat.fragment_size();
-            return Some((stat.blocks() * frsize, stat.blocks_available() * frsize));
+            return Some((stat.blocks() * frsize, stat.blocks_free() * frsize));
         }
         current = p.parent();
     }
