@@ -45,8 +45,8 @@ fn pesos_v0_driver_runs_tasks_and_endpoint_readers_pass() {
     assert_ok(&v0, "result=OK");
 
     // With the pesos framework's tasks done, the readers have sandboxes to
-    // browse and read, once the agent lists them all (it hears of the
-    // framework's end after the framework does).
+    // browse and read: the agent lists all 20 (the readers find a task's
+    // sandbox through the agent's state).
     let deadline = std::time::Instant::now() + support::BOUND;
     let mut listed = Vec::new();
     while listed.len() < 20 && std::time::Instant::now() < deadline {
