@@ -166,12 +166,18 @@ pub fn decode<M: Message + Default>(
     let descriptor = descriptor(v1_type).map_err(DecodeError::Convert)?;
     match content_type {
         ContentType::Protobuf => {
-            let message =
-                DynamicMessage::decode(descriptor, body).map_err(|_| DecodeError::Protobuf)?;
-            if !missing_required(&message).is_empty() {
-                return Err(DecodeError::Protobuf);
+            let decoded = M::decode(body).map_err(|_| DecodeError::Protobuf)?;
+            // A field whose wire type the v1 schema does not expect (a v0
+            // field v1 dropped, such as `Subscribe.force`) is an unknown
+            // field to protobuf's own parser, not an error; prost-reflect
+            // refuses the message then, and only the required fields of
+            // a message it reads are checked.
+            if let Ok(message) = DynamicMessage::decode(descriptor, body) {
+                if !missing_required(&message).is_empty() {
+                    return Err(DecodeError::Protobuf);
+                }
             }
-            M::decode(body).map_err(|_| DecodeError::Protobuf)
+            Ok(decoded)
         }
         ContentType::Json => {
             let value: serde_json::Value =
