@@ -176,3 +176,50 @@ impl Reply {
         }
     }
 }
+
+/// The writing end of a streamed response (libprocess's `http::Pipe`
+/// writer): chunks written here reach the client one by one, and the
+/// response ends when the last clone is dropped. It notices the client
+/// going away only when a write fails, as hyper tells no sooner.
+#[derive(Debug, Clone)]
+pub struct StreamWriter {
+    chunks: mpsc::UnboundedSender<Bytes>,
+    /// Dropped with the last clone: tells `closed()` watchers to let go of
+    /// their sender so the response can end.
+    alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
+}
+
+impl StreamWriter {
+    /// A writer, and the receiving end to serve with [`Response::stream`].
+    pub fn new() -> (StreamWriter, mpsc::UnboundedReceiver<Bytes>) {
+        let (chunks, reader) = mpsc::unbounded_channel();
+        let writer = StreamWriter {
+            chunks,
+            alive: std::sync::Arc::new(tokio::sync::watch::channel(()).0),
+        };
+        (writer, reader)
+    }
+
+    /// Queues `chunk`; false when the client has gone.
+    pub fn write(&self, chunk: Bytes) -> bool {
+        self.chunks.send(chunk).is_ok()
+    }
+
+    /// Whether the client has gone.
+    pub fn is_closed(&self) -> bool {
+        self.chunks.is_closed()
+    }
+
+    /// Resolves to true once the client has gone, or to false once every
+    /// clone of this writer was dropped (the server ended the stream).
+    pub fn closed(&self) -> impl Future<Output = bool> + Send + 'static {
+        let chunks = self.chunks.clone();
+        let mut alive = self.alive.subscribe();
+        async move {
+            tokio::select! {
+                () = chunks.closed() => true,
+                _ = alive.changed() => false,
+            }
+        }
+    }
+}

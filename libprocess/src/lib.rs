@@ -43,7 +43,7 @@ pub mod upid;
 pub use clock::{Clock, Timer};
 pub use config::Config;
 pub use error::{Error, Terminated, UpidError};
-pub use http::{Body, Reply, Request, Response};
+pub use http::{Body, Reply, Request, Response, StreamWriter};
 pub use message::Message;
 pub use process::{Context, Pid, Process};
 pub use runtime::Runtime;

@@ -129,6 +129,53 @@ mod media_tests {
     }
 }
 
+/// Why a v1 API request is refused before its body is read: the HTTP
+/// status and Mesos's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 405, 400, 415 or 406.
+    pub status: u16,
+    /// What Mesos answers.
+    pub message: String,
+}
+
+/// The checks of a v1 API request before its body, in Mesos's order: a
+/// POST (else 405; answer with `Allow: POST`), with a `Content-Type`
+/// (else 400) of ours (else 415). Gives the body's encoding.
+pub fn request_encoding(method: &str, content_type: Option<&str>) -> Result<ContentType, Refusal> {
+    if method != "POST" {
+        return Err(Refusal {
+            status: 405,
+            message: format!(
+                "405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received '{method}'."
+            ),
+        });
+    }
+    let Some(content_type) = content_type else {
+        return Err(Refusal {
+            status: 400,
+            message: "Expecting 'Content-Type' to be present".into(),
+        });
+    };
+    ContentType::parse(content_type).ok_or_else(|| Refusal {
+        status: 415,
+        message: format!(
+            "Expecting 'Content-Type' of {APPLICATION_JSON} or {APPLICATION_PROTOBUF}"
+        ),
+    })
+}
+
+/// The encoding of the event stream a SUBSCRIBE with `accept` gets, or
+/// 406.
+pub fn stream_encoding(accept: Option<&str>) -> Result<ContentType, Refusal> {
+    ContentType::negotiate(accept).ok_or_else(|| Refusal {
+        status: 406,
+        message: format!(
+            "Expecting 'Accept' to allow '{APPLICATION_PROTOBUF}' or '{APPLICATION_JSON}'"
+        ),
+    })
+}
+
 /// Why a request body is not a `Call`; the texts are Mesos's.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {

@@ -3,10 +3,8 @@
 //! scheduler), and the one send path that picks between them.
 
 use bytes::Bytes;
-use libprocess::{Context, UPID};
-use std::sync::Arc;
-
-use tokio::sync::{mpsc, watch};
+use libprocess::{Context, StreamWriter, UPID};
+use tokio::sync::mpsc;
 
 use super::codec;
 use super::evolve::SchedulerMessage;
@@ -23,22 +21,18 @@ pub struct HttpConnection {
     pub stream_id: String,
     /// The encoding the scheduler accepts.
     pub content_type: ContentType,
-    writer: mpsc::UnboundedSender<Bytes>,
-    /// Dropped with the last clone of this connection: tells `closed()`
-    /// watchers to let go of their writer so the response can end.
-    alive: Arc<watch::Sender<()>>,
+    writer: StreamWriter,
 }
 
 impl HttpConnection {
     /// A connection with a fresh stream ID, and the receiving end to serve
     /// as the response body.
     pub fn new(content_type: ContentType) -> (HttpConnection, mpsc::UnboundedReceiver<Bytes>) {
-        let (writer, reader) = mpsc::unbounded_channel();
+        let (writer, reader) = StreamWriter::new();
         let connection = HttpConnection {
             stream_id: uuid::Uuid::new_v4().to_string(),
             content_type,
             writer,
-            alive: Arc::new(watch::channel(()).0),
         };
         (connection, reader)
     }
@@ -47,7 +41,7 @@ impl HttpConnection {
     /// the event could not be encoded, which is logged).
     pub fn send(&self, event: &mesos_proto::scheduler::Event) -> bool {
         match codec::encode_event(self.content_type, event) {
-            Ok(data) => self.writer.send(codec::record(&data)).is_ok(),
+            Ok(data) => self.writer.write(codec::record(&data)),
             Err(error) => {
                 tracing::error!(
                     "cannot encode an event for stream {}: {error}",
@@ -62,14 +56,7 @@ impl HttpConnection {
     /// disconnection), or to false once the master has dropped every clone
     /// of this connection (it ended the stream itself).
     pub fn closed(&self) -> impl std::future::Future<Output = bool> + Send + 'static {
-        let writer = self.writer.clone();
-        let mut alive = self.alive.subscribe();
-        async move {
-            tokio::select! {
-                () = writer.closed() => true,
-                _ = alive.changed() => false,
-            }
-        }
+        self.writer.closed()
     }
 
     /// Whether the scheduler is still reading.

@@ -10,11 +10,11 @@ use libprocess::{Context, Reply, Request, Response};
 use mesos_proto::scheduler::call::Type;
 use mesos_proto::scheduler::Call;
 
-use super::codec;
+use super::codec::decode_call;
 use super::connection::{Connection, HttpConnection};
 use crate::master::Master;
 use crate::validation;
-use mesos_proto::codec::{ContentType, APPLICATION_JSON, APPLICATION_PROTOBUF};
+use mesos_proto::codec::{self, ContentType};
 
 /// Help for `/api/v1/scheduler`.
 pub const HELP: &str = "Endpoint for schedulers to make calls against the master.\n\
@@ -39,45 +39,30 @@ fn text(status: u16, message: impl Into<String>) -> Response {
     Response::text(status, message)
 }
 
+/// The answer to a request refused before its body was read.
+fn refused(refusal: codec::Refusal) -> Response {
+    let response = text(refusal.status, refusal.message);
+    if refusal.status == 405 {
+        response.with_header("Allow", "POST")
+    } else {
+        response
+    }
+}
+
 /// The checks of a request that need no master state: method, content
 /// type, body, the call's validity, and for SUBSCRIBE the `Accept` header
 /// and the absence of a stream ID. Errors are the responses to give.
 pub fn check(request: &Request) -> Result<Checked, Response> {
-    if request.method != "POST" {
-        return Err(text(
-            405,
-            format!(
-                "405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received '{}'.",
-                request.method
-            ),
-        )
-        .with_header("Allow", "POST"));
-    }
-    let Some(content_type) = request.header("Content-Type") else {
-        return Err(text(400, "Expecting 'Content-Type' to be present"));
-    };
-    let Some(content_type) = ContentType::parse(content_type) else {
-        return Err(text(
-            415,
-            format!("Expecting 'Content-Type' of {APPLICATION_JSON} or {APPLICATION_PROTOBUF}"),
-        ));
-    };
-    let call = codec::decode_call(content_type, &request.body)
-        .map_err(|error| text(400, error.to_string()))?;
+    let content_type = codec::request_encoding(&request.method, request.header("Content-Type"))
+        .map_err(refused)?;
+    let call =
+        decode_call(content_type, &request.body).map_err(|error| text(400, error.to_string()))?;
     validation::call::validate(&call)
         .map_err(|error| text(400, format!("Failed to validate scheduler::Call: {error}")))?;
     let kind = Type::try_from(call.r#type.unwrap_or(0)).unwrap_or(Type::Unknown);
     let mut accept = None;
     if matches!(kind, Type::Subscribe | Type::ReconcileOperations) {
-        accept = ContentType::negotiate(request.header("Accept"));
-        if accept.is_none() {
-            return Err(text(
-                406,
-                format!(
-                    "Expecting 'Accept' to allow '{APPLICATION_PROTOBUF}' or '{APPLICATION_JSON}'"
-                ),
-            ));
-        }
+        accept = Some(codec::stream_encoding(request.header("Accept")).map_err(refused)?);
     }
     if kind == Type::Subscribe && request.header(STREAM_ID_HEADER).is_some() {
         return Err(text(

@@ -2,12 +2,10 @@
 //! the event stream its SUBSCRIBE opened (an HTTP executor), and the one
 //! send path that picks between them, as Mesos's `Executor::send`.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use libprocess::Context;
+use libprocess::{Context, StreamWriter};
 use mesos_proto::executor::Event;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::codec::{self, ContentType};
 use super::events::ExecutorMessage;
@@ -23,21 +21,17 @@ pub struct HttpConnection {
     pub id: String,
     /// The encoding the executor accepts.
     pub content_type: ContentType,
-    writer: mpsc::UnboundedSender<Bytes>,
-    /// Dropped with the last clone: tells `closed()` watchers to let go of
-    /// their writer so the response can end.
-    alive: Arc<watch::Sender<()>>,
+    writer: StreamWriter,
 }
 
 impl HttpConnection {
     /// A new connection, and the receiving end to serve as the body.
     pub fn new(content_type: ContentType) -> (HttpConnection, mpsc::UnboundedReceiver<Bytes>) {
-        let (writer, reader) = mpsc::unbounded_channel();
+        let (writer, reader) = StreamWriter::new();
         let connection = HttpConnection {
             id: uuid::Uuid::new_v4().to_string(),
             content_type,
             writer,
-            alive: Arc::new(watch::channel(()).0),
         };
         (connection, reader)
     }
@@ -46,7 +40,7 @@ impl HttpConnection {
     /// the event could not be encoded, which is logged).
     pub fn send(&self, event: &Event) -> bool {
         match codec::encode_event(self.content_type, event) {
-            Ok(data) => self.writer.send(codec::record(&data)).is_ok(),
+            Ok(data) => self.writer.write(codec::record(&data)),
             Err(error) => {
                 tracing::error!("cannot encode an executor event: {error}");
                 false
@@ -58,14 +52,7 @@ impl HttpConnection {
     /// false once the agent has dropped every clone of this connection
     /// (it ended the stream itself).
     pub fn closed(&self) -> impl std::future::Future<Output = bool> + Send + 'static {
-        let writer = self.writer.clone();
-        let mut alive = self.alive.subscribe();
-        async move {
-            tokio::select! {
-                () = writer.closed() => true,
-                _ = alive.changed() => false,
-            }
-        }
+        self.writer.closed()
     }
 }
 

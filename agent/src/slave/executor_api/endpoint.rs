@@ -7,7 +7,9 @@ use libprocess::{Context, Reply, Request, Response};
 use mesos_proto::executor::call::Type;
 use mesos_proto::executor::Call;
 
-use super::codec::{self, ContentType, APPLICATION_JSON, APPLICATION_PROTOBUF};
+use mesos_proto::codec;
+
+use super::codec::{decode_call, ContentType};
 use super::validation;
 use crate::slave::types::ExecutorPhase;
 use crate::slave::{Phase, Slave};
@@ -33,45 +35,30 @@ fn text(status: u16, message: impl Into<String>) -> Response {
     Response::text(status, message)
 }
 
+/// The answer to a request refused before its body was read.
+fn refused(refusal: codec::Refusal) -> Response {
+    let response = text(refusal.status, refusal.message);
+    if refusal.status == 405 {
+        response.with_header("Allow", "POST")
+    } else {
+        response
+    }
+}
+
 /// The checks of a request that need no agent state: method, content
 /// type, body, the call's validity, and for SUBSCRIBE the `Accept`
 /// header. Errors are the responses to give.
 pub fn check(request: &Request) -> Result<Checked, Response> {
-    if request.method != "POST" {
-        return Err(text(
-            405,
-            format!(
-                "405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received '{}'.",
-                request.method
-            ),
-        )
-        .with_header("Allow", "POST"));
-    }
-    let Some(content_type) = request.header("Content-Type") else {
-        return Err(text(400, "Expecting 'Content-Type' to be present"));
-    };
-    let Some(content_type) = ContentType::parse(content_type) else {
-        return Err(text(
-            415,
-            format!("Expecting 'Content-Type' of {APPLICATION_JSON} or {APPLICATION_PROTOBUF}"),
-        ));
-    };
-    let call = codec::decode_call(content_type, &request.body)
-        .map_err(|error| text(400, error.to_string()))?;
+    let content_type = codec::request_encoding(&request.method, request.header("Content-Type"))
+        .map_err(refused)?;
+    let call =
+        decode_call(content_type, &request.body).map_err(|error| text(400, error.to_string()))?;
     validation::validate_call(&call)
         .map_err(|error| text(400, format!("Failed to validate Executor::Call: {error}")))?;
     let kind = Type::try_from(call.r#type.unwrap_or(0)).unwrap_or(Type::Unknown);
     let mut accept = None;
     if kind == Type::Subscribe {
-        accept = ContentType::negotiate(request.header("Accept"));
-        if accept.is_none() {
-            return Err(text(
-                406,
-                format!(
-                    "Expecting 'Accept' to allow '{APPLICATION_PROTOBUF}' or '{APPLICATION_JSON}'"
-                ),
-            ));
-        }
+        accept = Some(codec::stream_encoding(request.header("Accept")).map_err(refused)?);
     }
     Ok(Checked { call, kind, accept })
 }
