@@ -1,10 +1,21 @@
-//! The allocator actor: owns the [`HierarchicalAllocator`], runs a batch
-//! cycle every `--allocation_interval` on the runtime's clock, and a cycle
-//! soon after events that add or free resources. Events arriving together
-//! cause one cycle: the first marks a cycle pending and queues it behind
-//! the events already in the mailbox, later ones only widen it (the
-//! agents to look at, or all of them), as Mesos batches its allocation
-//! candidates.
+//! The allocator actor: owns the [`HierarchicalAllocator`] and offers
+//! what is available in batches, every agent once per
+//! `--allocation_interval` on the runtime's clock, as Mesos does;
+//! resources that come back (a task ended, an offer was declined) wait
+//! for their agent's next batch. Events that add resources or offer
+//! takers (an agent, a framework, a revive) cause a cycle soon after.
+//! Events arriving together cause one cycle: the first marks a cycle
+//! pending and queues it behind the events already in the mailbox, later
+//! ones only widen it (the agents to look at, or all of them), as Mesos
+//! batches its allocation candidates.
+//!
+//! Where Mesos's batch looks at every agent at the same instant, ours
+//! rolls: the interval is cut into slices (at most one per
+//! [`MIN_SLICE_GAP`], each of at least [`MIN_SLICE_AGENTS`] agents) and
+//! each slice looks at the next agents in turn. Every agent still waits
+//! at most one interval; but a busy cluster's offers, launches and
+//! status updates come as a steady stream instead of one burst per
+//! interval that queues up everything behind it.
 //!
 //! Metrics (Mesos's names): `allocator/mesos/allocation_runs`,
 //! `allocator/mesos/allocation_run_ms` (a timer),
@@ -24,6 +35,11 @@ use super::hierarchical::HierarchicalAllocator;
 use super::spec::{AgentCapabilities, AllocatorError, AllocatorOptions, FrameworkSpec};
 use super::OfferCallback;
 
+/// The shortest gap between two slices of the rolling batch.
+pub const MIN_SLICE_GAP: Duration = Duration::from_millis(10);
+/// The fewest agents a slice of the rolling batch looks at.
+pub const MIN_SLICE_AGENTS: usize = 16;
+
 /// Which agents a pending cycle looks at.
 #[derive(Debug)]
 enum Candidates {
@@ -37,6 +53,8 @@ pub struct AllocatorProcess {
     allocator: HierarchicalAllocator,
     offers: OfferCallback,
     pending: Option<(Candidates, Instant)>,
+    /// Position of the first agent of the next slice of the batch.
+    cursor: usize,
 }
 
 impl AllocatorProcess {
@@ -46,6 +64,7 @@ impl AllocatorProcess {
             allocator: HierarchicalAllocator::new(options),
             offers,
             pending: None,
+            cursor: 0,
         }
     }
 
@@ -58,11 +77,27 @@ impl AllocatorProcess {
         self.allocator.options().allocation_interval
     }
 
-    /// The batch tick: a cycle over every agent, then the next tick.
+    /// The batch tick: a cycle over the next slice of agents, then the
+    /// next tick, timed so that a round over every agent takes one
+    /// interval.
     fn tick(&mut self, ctx: &mut Context<Self>) {
-        self.request(ctx, None);
         let interval = self.interval();
-        ctx.delay(interval, |p, ctx| p.tick(ctx));
+        let agents = self.allocator.counts().1;
+        let slices = slices(agents, interval);
+        if slices == 1 {
+            self.cursor = 0;
+            self.request(ctx, None);
+        } else {
+            if self.cursor >= agents {
+                self.cursor = 0;
+            }
+            let start = self.cursor;
+            self.cursor += agents.div_ceil(slices);
+            for agent in self.allocator.agent_ids(start..self.cursor) {
+                self.request(ctx, Some(&agent));
+            }
+        }
+        ctx.delay(interval / slices as u32, |p, ctx| p.tick(ctx));
     }
 
     /// Asks for a cycle over `agent` (or all agents), coalesced with any
@@ -224,16 +259,14 @@ impl AllocatorProcess {
 
     pub(super) fn update_allocation(
         &mut self,
-        ctx: &mut Context<Self>,
+        _ctx: &mut Context<Self>,
         framework: &str,
         slave: &str,
         from: &Resources,
         to: &Resources,
     ) {
         let result = self.allocator.update_allocation(framework, slave, from, to);
-        if Self::log(result, "update allocation") {
-            self.request(ctx, Some(slave));
-        }
+        Self::log(result, "update allocation");
     }
 
     pub(super) fn recover_resources(
@@ -244,13 +277,13 @@ impl AllocatorProcess {
         resources: &Resources,
         refuse: Option<Duration>,
     ) {
+        // As Mesos: what comes back waits for the batch, so that a busy
+        // cluster is offered its freed resources together.
         let now = ctx.runtime().clock().now();
         let result = self
             .allocator
             .recover_resources(framework, slave, resources, refuse, now);
-        if Self::log(result, "recover resources") {
-            self.request(ctx, Some(slave));
-        }
+        Self::log(result, "recover resources");
     }
 
     pub(super) fn suppress_offers(
@@ -281,6 +314,13 @@ impl AllocatorProcess {
         self.allocator.update_weights(weights);
         self.request(ctx, None);
     }
+}
+
+/// How many slices a round of the batch over `agents` agents is cut
+/// into.
+fn slices(agents: usize, interval: Duration) -> usize {
+    let by_time = (interval.as_nanos() / MIN_SLICE_GAP.as_nanos()).max(1) as usize;
+    (agents / MIN_SLICE_AGENTS).clamp(1, by_time.min(u32::MAX as usize))
 }
 
 impl Process for AllocatorProcess {

@@ -199,3 +199,106 @@ fn suppressed_frameworks_get_offers_again_after_revive() {
     assert_eq!(roles[0].allocated.cpus(), Some(2.0));
     runtime.shutdown();
 }
+
+#[test]
+fn recovered_resources_wait_for_the_next_batch() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    handle.add_framework(
+        "f1",
+        &framework("*"),
+        BTreeMap::new(),
+        true,
+        BTreeSet::new(),
+    );
+    handle.add_slave(
+        "s1",
+        &agent_capabilities(),
+        res("cpus:2;mem:1024"),
+        BTreeMap::new(),
+    );
+    let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
+    let resources = Resources::clone(&offered["*"]["s1"]);
+
+    // Declined without a filter (as a task ending gives them back): not
+    // offered again until the batch comes round.
+    handle.recover_resources("f1", "s1", resources, None);
+    settle(&runtime, &handle);
+    runtime.clock().advance(Duration::from_millis(500));
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err(), "offered before the batch");
+
+    runtime.clock().advance(Duration::from_millis(500));
+    let offer = offers.recv_timeout(BOUND).expect("offered by the batch");
+    assert_eq!(agents_offered(&offer), ["s1"]);
+    runtime.shutdown();
+}
+
+#[test]
+fn the_batch_offers_each_agent_once_per_interval_in_slices() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    handle.add_framework(
+        "f1",
+        &framework("*"),
+        BTreeMap::new(),
+        true,
+        BTreeSet::new(),
+    );
+    let agents = 4 * MIN_SLICE_AGENTS;
+    for i in 0..agents {
+        handle.add_slave(
+            &format!("s{i:03}"),
+            &agent_capabilities(),
+            res("cpus:1;mem:256"),
+            BTreeMap::new(),
+        );
+    }
+    settle(&runtime, &handle);
+    // Everything offered as the agents came is given back at once.
+    let mut offered = 0;
+    while offered < agents {
+        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
+        for (agent, resources) in offer.into_values().flatten() {
+            handle.recover_resources("f1", &agent, Resources::clone(&resources), None);
+            offered += 1;
+        }
+    }
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err());
+
+    // The default interval is one second: four slices of 250ms, from
+    // whenever the current round's next tick falls.
+    let mut waited = Duration::ZERO;
+    let first = loop {
+        runtime.clock().advance(Duration::from_millis(250));
+        waited += Duration::from_millis(250);
+        settle(&runtime, &handle);
+        if let Ok(offer) = offers.try_recv() {
+            break offer;
+        }
+        assert!(
+            waited <= Duration::from_secs(1),
+            "no slice within the interval"
+        );
+    };
+    let mut seen = BTreeSet::new();
+    let mut offer = first;
+    for slice in 0..4 {
+        if slice > 0 {
+            runtime.clock().advance(Duration::from_millis(250));
+            offer = offers.recv_timeout(BOUND).expect("a slice's offers");
+        }
+        let slice_agents = agents_offered(&offer);
+        assert_eq!(slice_agents.len(), MIN_SLICE_AGENTS, "slice {slice}");
+        for agent in slice_agents {
+            assert!(seen.insert(agent.clone()), "{agent} offered twice");
+        }
+        settle(&runtime, &handle);
+        assert!(offers.try_recv().is_err(), "one offer per slice");
+    }
+    assert_eq!(seen.len(), agents);
+    runtime.shutdown();
+}

@@ -1,6 +1,7 @@
 //! Read-only views of the allocator's state: roles, allocations, shares.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use mesos_common::resources::Resources;
 
@@ -86,6 +87,17 @@ impl HierarchicalAllocator {
     /// How many frameworks and agents are known.
     pub fn counts(&self) -> (usize, usize) {
         (self.frameworks.len(), self.agents.len())
+    }
+
+    /// The ids of the agents at positions `range` (clamped), in the
+    /// order agents were added; the rolling batch cycle walks them so.
+    pub fn agent_ids(&self, range: std::ops::Range<usize>) -> Vec<Arc<str>> {
+        let end = range.end.min(self.agents.len());
+        let start = range.start.min(end);
+        (start..end)
+            .filter_map(|i| self.agents.get_index(i))
+            .map(|(id, _)| Arc::from(id.as_str()))
+            .collect()
     }
 
     /// How many (framework, role, agent) keys hold offer filters.
