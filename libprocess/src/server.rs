@@ -46,13 +46,14 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
         let _ = stream.set_nodelay(true);
         let runtime = runtime.clone();
         tokio::spawn(async move {
+            let pipelined = carries_messages(&stream).await;
             let service = service_fn(move |request| {
                 let runtime = runtime.clone();
                 async move { Ok::<_, Infallible>(handle(&runtime, request, peer).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
-                .pipeline_flush(true)
+                .pipeline_flush(pipelined)
                 // A peer that sent its last messages and closed must still
                 // have every buffered request handled.
                 .half_close(true)
@@ -65,6 +66,20 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
                 }
             }
         });
+    }
+}
+
+/// Whether a connection looks like a libprocess peer's, by its first
+/// request: peers POST their messages, many pipelined, and their `202`s
+/// are best written together (hyper's `pipeline_flush`, which copies
+/// every response into one buffer). Readers GET, and what they get can be
+/// large (a big cluster's `/master/state` is megabytes): written as it is
+/// (vectored), without the copy.
+async fn carries_messages(stream: &tokio::net::TcpStream) -> bool {
+    let mut start = [0u8; 4];
+    match stream.peek(&mut start).await {
+        Ok(n) => !(start[..n].starts_with(b"GET") || start[..n].starts_with(b"HEAD")),
+        Err(_) => true,
     }
 }
 
