@@ -251,7 +251,9 @@ impl Metrics {
         for name in ["cpus", "gpus", "mem", "disk"] {
             for revocable in [false, true] {
                 let suffix = if revocable { "_revocable" } else { "" };
-                let total = move |m: &Master| resource_sum(m, name, revocable, |a| a.total.clone());
+                let total = move |m: &Master| {
+                    resource_sum(m, name, revocable, |a| a.resources.total.clone())
+                };
                 let used = move |m: &Master| resource_sum(m, name, revocable, |a| a.used_total());
                 pull_gauge(&format!("master/{name}{suffix}_total"), pid, total);
                 pull_gauge(&format!("master/{name}{suffix}_used"), pid, used);

@@ -291,12 +291,9 @@ pub struct Agent {
     pub connected: bool,
     /// Whether its resources are offered.
     pub active: bool,
-    /// Its total resources.
-    pub total: Resources,
-    /// Resources used by tasks and executors, per framework.
-    pub used: HashMap<String, Resources>,
-    /// Resources currently offered.
-    pub offered: Resources,
+    /// What it has, uses and has on offer; change it through
+    /// [`Agent::resources_mut`].
+    pub resources: Arc<AgentResources>,
     /// Live task IDs per framework ID.
     pub tasks: HashMap<String, HashSet<String>>,
     /// Its outstanding offers.
@@ -308,7 +305,21 @@ pub struct Agent {
     pub resource_version_uuid: Option<mesos_proto::mesos::Uuid>,
 }
 
-impl Agent {
+/// An agent's resources. Shared with the state endpoints' snapshots, and
+/// changed only through `Arc::make_mut` (which copies them while a
+/// snapshot holds them), so a snapshot tells an agent whose resources did
+/// not change by their address alone.
+#[derive(Debug, Clone, Default)]
+pub struct AgentResources {
+    /// Its total resources.
+    pub total: Resources,
+    /// Resources used by tasks and executors, per framework.
+    pub used: HashMap<String, Resources>,
+    /// Resources currently offered.
+    pub offered: Resources,
+}
+
+impl AgentResources {
     /// The sum of resources used by all frameworks.
     pub fn used_total(&self) -> Resources {
         let mut total = Resources::new();
@@ -316,6 +327,18 @@ impl Agent {
             total += used;
         }
         total
+    }
+}
+
+impl Agent {
+    /// Its resources, to change.
+    pub fn resources_mut(&mut self) -> &mut AgentResources {
+        Arc::make_mut(&mut self.resources)
+    }
+
+    /// The sum of resources used by all frameworks.
+    pub fn used_total(&self) -> Resources {
+        self.resources.used_total()
     }
 
     /// How many live tasks run on it.

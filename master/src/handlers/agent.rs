@@ -180,9 +180,11 @@ impl Master {
             reregistered_time: None,
             connected: true,
             active: true,
-            total: registration.total,
-            used,
-            offered: Resources::new(),
+            resources: std::sync::Arc::new(crate::state::AgentResources {
+                total: registration.total,
+                used,
+                offered: Resources::new(),
+            }),
             tasks: HashMap::new(),
             offers: HashSet::new(),
             observer,
@@ -221,10 +223,10 @@ impl Master {
                 tracing::warn!("ignoring update of agent {id}: invalid oversubscribed resources");
                 return;
             };
-            let mut total = agent.total.non_revocable();
+            let mut total = agent.resources.total.non_revocable();
             total += &oversubscribed;
-            if total != agent.total {
-                agent.total = total.clone();
+            if total != agent.resources.total {
+                agent.resources_mut().total = total.clone();
                 self.allocator.update_slave(&id, Some(total), None);
             }
         }

@@ -313,7 +313,7 @@ impl Master {
         let resources = Resources::from_proto(&executor.resources).unwrap_or_default();
         framework.used -= &resources;
         if let Some(agent) = self.state.agents.get_mut(agent_id) {
-            if let Some(used) = agent.used.get_mut(framework_id) {
+            if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
                 *used -= &resources;
             }
         }

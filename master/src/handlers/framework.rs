@@ -439,7 +439,7 @@ impl Master {
         };
         for agent_id in framework.executors.keys() {
             if let Some(agent) = self.state.agents.get_mut(agent_id) {
-                agent.used.remove(id);
+                agent.resources_mut().used.remove(id);
             }
         }
         if let Some(timer) = framework.failover_timer.take() {

@@ -127,7 +127,7 @@ impl Master {
         framework.offers.insert(id.clone());
         framework.offered += &*resources;
         agent.offers.insert(id.clone());
-        agent.offered += &*resources;
+        agent.resources_mut().offered += &*resources;
         let agent_pid = agent.pid.to_string();
         let timer = self.flags.offer_timeout.map(|timeout| {
             let offer_id = id.clone();
@@ -175,7 +175,7 @@ impl Master {
         }
         if let Some(agent) = self.state.agents.get_mut(&offer.agent_id) {
             agent.offers.remove(offer_id);
-            agent.offered -= &*offer.resources;
+            agent.resources_mut().offered -= &*offer.resources;
         }
         if let Some(refuse) = recover {
             self.allocator.recover_resources(

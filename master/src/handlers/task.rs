@@ -214,7 +214,7 @@ impl Master {
             let agent_id = task.slave_id.value.clone();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&agent_id) {
-                if let Some(used) = agent.used.get_mut(framework_id) {
+                if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
                     *used -= &resources;
                 }
                 self.allocator
@@ -237,7 +237,7 @@ impl Master {
             let resources = Resources::from_proto(&task.resources).unwrap_or_default();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&task.slave_id.value) {
-                if let Some(used) = agent.used.get_mut(framework_id) {
+                if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
                     *used -= &resources;
                 }
                 self.allocator.recover_resources(
@@ -367,7 +367,11 @@ impl Master {
                 .insert(task_id.clone(), std::sync::Arc::new(record));
         }
         if let Some(agent) = self.state.agents.get_mut(agent_id) {
-            *agent.used.entry(framework_id.to_string()).or_default() += &consumed;
+            *agent
+                .resources_mut()
+                .used
+                .entry(framework_id.to_string())
+                .or_default() += &consumed;
             agent
                 .tasks
                 .entry(framework_id.to_string())

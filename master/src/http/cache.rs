@@ -15,18 +15,18 @@ use std::sync::{Arc, Weak};
 
 use mesos_proto::mesos::Task;
 
-use super::snapshot::{AgentView, FrameworkView};
+use super::snapshot::{AgentView, FrameworkView, TaskList};
 
 type Map<V> = HashMap<usize, V, foldhash::fast::RandomState>;
 
 /// Rendered JSON per shared value.
-pub struct Rendered<T> {
+pub struct Rendered<T: ?Sized> {
     entries: Map<(Weak<T>, Box<[u8]>)>,
     /// How many entries the last pruning kept.
     kept: usize,
 }
 
-impl<T> Default for Rendered<T> {
+impl<T: ?Sized> Default for Rendered<T> {
     fn default() -> Self {
         Rendered {
             entries: Map::default(),
@@ -35,12 +35,12 @@ impl<T> Default for Rendered<T> {
     }
 }
 
-impl<T> Rendered<T> {
+impl<T: ?Sized> Rendered<T> {
     /// The JSON of `value`, rendered by `render` unless it was before.
     pub fn get(&mut self, value: &Arc<T>, render: impl FnOnce(&T) -> Vec<u8>) -> &[u8] {
         // The entry's `Weak` keeps its address from being reused, so an
         // entry at the value's address was made from this very value.
-        let key = Arc::as_ptr(value) as usize;
+        let key = Arc::as_ptr(value) as *const () as usize;
         self.entries
             .entry(key)
             .or_insert_with(|| (Arc::downgrade(value), render(value).into_boxed_slice()))
@@ -73,11 +73,45 @@ impl<T> Rendered<T> {
     }
 }
 
+/// The JSON of tasks: each task's object, and each task list's array
+/// (a framework's tasks, as a snapshot shares them while unchanged).
+#[derive(Default)]
+pub struct TaskJson {
+    one: Rendered<Task>,
+    lists: Rendered<[Arc<Task>]>,
+}
+
+impl TaskJson {
+    /// A task's JSON object.
+    pub fn task(&mut self, task: &Arc<Task>) -> &[u8] {
+        self.one.get(task, super::model::task::task)
+    }
+
+    /// A task list's JSON array.
+    pub fn list(&mut self, list: &TaskList) -> &[u8] {
+        let TaskJson { one, lists } = self;
+        lists.get(list, |list| {
+            let mut out = Vec::new();
+            super::json::array(&mut out, |a| {
+                for task in list {
+                    a.raw(one.get(task, super::model::task::task));
+                }
+            });
+            out
+        })
+    }
+
+    fn prune(&mut self) {
+        self.one.prune_if_grown();
+        self.lists.prune_if_grown();
+    }
+}
+
 /// Everything the renderers keep between batches.
 #[derive(Default)]
 pub struct RenderCache {
-    /// A task's JSON object.
-    pub tasks: Rendered<Task>,
+    /// Tasks' and task lists' JSON.
+    pub tasks: TaskJson,
     /// The members an agent shows everywhere (Mesos's `SlaveWriter`).
     pub agents: Rendered<AgentView>,
     /// The `*_full` resource members `/master/slaves` adds.
@@ -91,7 +125,7 @@ pub struct RenderCache {
 impl RenderCache {
     /// Forgets what the master no longer holds.
     pub fn prune(&mut self) {
-        self.tasks.prune_if_grown();
+        self.tasks.prune();
         self.agents.prune_if_grown();
         self.agents_full.prune_if_grown();
         self.completed_frameworks.prune_if_grown();
@@ -159,5 +193,38 @@ mod tests {
         cache.prune();
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.get(&kept, render), b"kept/1");
+    }
+}
+
+#[cfg(test)]
+mod task_json_tests {
+    use super::*;
+
+    fn task(id: &str) -> Arc<Task> {
+        let mut task = Task::default();
+        task.task_id.value = id.into();
+        Arc::new(task)
+    }
+
+    fn ids(json: &[u8]) -> Vec<String> {
+        let value: serde_json::Value = serde_json::from_slice(json).unwrap();
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_list_renders_as_an_array_of_its_tasks_and_again_once_replaced() {
+        let mut json = TaskJson::default();
+        let list: TaskList = Arc::from(vec![task("a"), task("b")]);
+        assert_eq!(ids(json.list(&list)), ["a", "b"]);
+        assert_eq!(ids(json.list(&list)), ["a", "b"]);
+        let longer: TaskList = list.iter().cloned().chain([task("c")]).collect();
+        assert_eq!(ids(json.list(&longer)), ["a", "b", "c"]);
+        let empty: TaskList = Arc::from(Vec::new());
+        assert_eq!(json.list(&empty), b"[]");
     }
 }

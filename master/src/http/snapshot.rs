@@ -21,7 +21,13 @@ use mesos_common::Resources;
 use mesos_proto::mesos::{Attribute, DomainInfo, ExecutorInfo, FrameworkInfo, MasterInfo, Task};
 
 use crate::master::Master;
-use crate::state::{Agent, Framework, State};
+use crate::state::{Agent, AgentResources, Framework, State};
+
+/// Tasks as a snapshot lists them. A framework's lists are shared from
+/// one snapshot to the next while they hold the very same tasks, so an
+/// unchanged framework costs a snapshot one reference per list and its
+/// render one copy of bytes.
+pub type TaskList = Arc<[Arc<Task>]>;
 
 /// The master itself.
 #[derive(Debug, Clone)]
@@ -83,11 +89,11 @@ pub struct FrameworkView {
     /// What it is offered.
     pub offered: Resources,
     /// Its live tasks.
-    pub tasks: Vec<Arc<Task>>,
+    pub tasks: TaskList,
     /// Its tasks lost with unreachable agents.
-    pub unreachable_tasks: Vec<Arc<Task>>,
+    pub unreachable_tasks: TaskList,
     /// Its terminal tasks, oldest first.
-    pub completed_tasks: Vec<Arc<Task>>,
+    pub completed_tasks: TaskList,
     /// Its outstanding offers, by ID.
     pub offers: Vec<OfferView>,
     /// Its executors: agent ID and executor.
@@ -99,8 +105,8 @@ impl FrameworkView {
     pub fn all_tasks(&self) -> impl Iterator<Item = &Arc<Task>> {
         self.tasks
             .iter()
-            .chain(&self.unreachable_tasks)
-            .chain(&self.completed_tasks)
+            .chain(self.unreachable_tasks.iter())
+            .chain(self.completed_tasks.iter())
     }
 }
 
@@ -123,12 +129,10 @@ pub struct AgentView {
     pub registered_time: f64,
     /// Unix seconds of its last reregistration.
     pub reregistered_time: Option<f64>,
-    /// Its total resources.
-    pub total: Resources,
+    /// What it has, uses (by framework) and has on offer.
+    pub resources: Arc<AgentResources>,
     /// What all frameworks use on it.
     pub used: Resources,
-    /// What is offered of it.
-    pub offered: Resources,
     /// Whether its resources are offered.
     pub active: bool,
     /// The Mesos version it reported.
@@ -171,10 +175,12 @@ pub struct Snapshot {
 /// Views the master keeps between snapshots: those of completed
 /// frameworks (which never change), of agents (made again only when the
 /// agent changed, so that an unchanged agent is also not rendered again),
+/// live frameworks' task lists (made again only when a task changed),
 /// and its flags' JSON (fixed at start).
 #[derive(Default)]
 pub struct Views {
     completed: HashMap<(String, u64), Arc<FrameworkView>>,
+    lists: HashMap<String, TaskLists>,
     agents: HashMap<String, Arc<AgentView>, foldhash::fast::RandomState>,
     flags: Option<Bytes>,
 }
@@ -201,11 +207,7 @@ impl Snapshot {
                 flags,
                 unreachable_agents: state.unreachable_agents.len(),
             },
-            frameworks: state
-                .frameworks
-                .values()
-                .map(|f| framework_view(f, state))
-                .collect(),
+            frameworks: views.live(state),
             completed_frameworks: views.completed(state),
             agents: views.agents(state),
             recovered_agents: state
@@ -234,7 +236,9 @@ impl Views {
             .map(|f| {
                 self.completed
                     .entry(key(f))
-                    .or_insert_with(|| Arc::new(framework_view(f, state)))
+                    .or_insert_with(|| {
+                        Arc::new(framework_view(f, state, &mut TaskLists::default()))
+                    })
                     .clone()
             })
             .collect();
@@ -249,26 +253,73 @@ impl Views {
 }
 
 impl Views {
+    /// The views of `state`'s live frameworks, with the task lists of the
+    /// last snapshot where they still hold.
+    fn live(&mut self, state: &State) -> Vec<FrameworkView> {
+        let views: Vec<FrameworkView> = state
+            .frameworks
+            .values()
+            .map(|f| framework_view(f, state, self.lists.entry(f.id.clone()).or_default()))
+            .collect();
+        if self.lists.len() > views.len() {
+            self.lists.retain(|id, _| state.frameworks.contains_key(id));
+        }
+        views
+    }
+}
+
+/// A live framework's task lists in the last snapshot.
+#[derive(Default)]
+struct TaskLists {
+    tasks: Option<TaskList>,
+    unreachable: Option<TaskList>,
+    completed: Option<TaskList>,
+}
+
+/// `last` if it lists exactly `tasks`, in the same order, else a new list
+/// (kept in `last` for the next snapshot).
+///
+/// Comparing addresses is enough: `last` holds its tasks, so none of their
+/// addresses can be reused, and the master changes a task only through
+/// `Arc::make_mut`, which moves a task that a list holds. No reference is
+/// taken when nothing changed, so an unchanged list costs a walk over
+/// pointers rather than a count update on every task.
+fn reuse<'a>(
+    last: &mut Option<TaskList>,
+    tasks: impl ExactSizeIterator<Item = &'a Arc<Task>> + Clone,
+) -> TaskList {
+    if let Some(list) = last {
+        if list.len() == tasks.len()
+            && list
+                .iter()
+                .zip(tasks.clone())
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+        {
+            return list.clone();
+        }
+    }
+    let list: TaskList = tasks.cloned().collect();
+    *last = Some(list.clone());
+    list
+}
+
+impl Views {
     /// The views of `state`'s agents: the last one of an agent that has
     /// not changed since, else a new one.
     fn agents(&mut self, state: &State) -> Vec<Arc<AgentView>> {
         let views: Vec<Arc<AgentView>> = state
             .agents
             .values()
-            .map(|agent| {
-                // Summed first: comparing and making a view both need it.
-                let used = agent.used_total();
-                match self.agents.get_mut(&agent.id) {
-                    Some(view) if unchanged(agent, &used, view) => view.clone(),
-                    Some(view) => {
-                        *view = Arc::new(agent_view(agent, used));
-                        view.clone()
-                    }
-                    None => {
-                        let view = Arc::new(agent_view(agent, used));
-                        self.agents.insert(agent.id.clone(), view.clone());
-                        view
-                    }
+            .map(|agent| match self.agents.get_mut(&agent.id) {
+                Some(view) if unchanged(agent, view) => view.clone(),
+                Some(view) => {
+                    *view = Arc::new(agent_view(agent));
+                    view.clone()
+                }
+                None => {
+                    let view = Arc::new(agent_view(agent));
+                    self.agents.insert(agent.id.clone(), view.clone());
+                    view
                 }
             })
             .collect();
@@ -279,13 +330,13 @@ impl Views {
     }
 }
 
-/// Whether `view` still shows `agent` (whose resources in use are
-/// `used`). Resources compare item by item, so the same resources in
-/// another order count as a change: a new view is made then, which is
-/// never wrong.
-fn unchanged(agent: &Agent, used: &Resources, view: &AgentView) -> bool {
-    let same = |a: &Resources, b: &Resources| a.len() == b.len() && a.iter().eq(b.iter());
-    agent.active == view.active
+/// Whether `view` still shows `agent`. Its resources are the same when
+/// they are at the same address (see [`AgentResources`]); they are what
+/// changes most, and comparing them item by item for every agent would
+/// cost a snapshot more than all the rest.
+fn unchanged(agent: &Agent, view: &AgentView) -> bool {
+    Arc::ptr_eq(&agent.resources, &view.resources)
+        && agent.active == view.active
         && agent.pid == view.pid
         && agent.registered_time.to_bits() == view.registered_time.to_bits()
         && agent.reregistered_time.map(f64::to_bits) == view.reregistered_time.map(f64::to_bits)
@@ -295,9 +346,6 @@ fn unchanged(agent: &Agent, used: &Resources, view: &AgentView) -> bool {
         && agent.info.attributes == view.attributes
         && agent.info.domain == view.domain
         && port(agent) == view.port
-        && same(&agent.total, &view.total)
-        && same(&agent.offered, &view.offered)
-        && same(used, &view.used)
 }
 
 fn port(agent: &Agent) -> i32 {
@@ -307,7 +355,7 @@ fn port(agent: &Agent) -> i32 {
         .unwrap_or(i32::from(agent.pid.address().port()))
 }
 
-fn framework_view(f: &Framework, state: &State) -> FrameworkView {
+fn framework_view(f: &Framework, state: &State, lists: &mut TaskLists) -> FrameworkView {
     let offers: Vec<OfferView> = f
         .offers
         .iter()
@@ -333,9 +381,9 @@ fn framework_view(f: &Framework, state: &State) -> FrameworkView {
         unregistered_time: f.unregistered_time,
         used: f.used.clone(),
         offered: f.offered.clone(),
-        tasks: f.tasks.values().cloned().collect(),
-        unreachable_tasks: f.unreachable_tasks.iter().cloned().collect(),
-        completed_tasks: f.completed_tasks.iter().cloned().collect(),
+        tasks: reuse(&mut lists.tasks, f.tasks.values()),
+        unreachable_tasks: reuse(&mut lists.unreachable, f.unreachable_tasks.iter()),
+        completed_tasks: reuse(&mut lists.completed, f.completed_tasks.iter()),
         offers,
         executors: f
             .executors
@@ -345,7 +393,7 @@ fn framework_view(f: &Framework, state: &State) -> FrameworkView {
     }
 }
 
-fn agent_view(a: &Agent, used: Resources) -> AgentView {
+fn agent_view(a: &Agent) -> AgentView {
     AgentView {
         id: a.id.clone(),
         hostname: a.info.hostname.clone(),
@@ -355,11 +403,117 @@ fn agent_view(a: &Agent, used: Resources) -> AgentView {
         pid: a.pid.clone(),
         registered_time: a.registered_time,
         reregistered_time: a.reregistered_time,
-        total: a.total.clone(),
-        used,
-        offered: a.offered.clone(),
+        resources: a.resources.clone(),
+        used: a.used_total(),
         active: a.active,
         version: a.version.clone(),
         capabilities: a.capabilities.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str, state: i32) -> Arc<Task> {
+        let mut task = Task::default();
+        task.task_id.value = id.into();
+        task.state = state;
+        Arc::new(task)
+    }
+
+    #[test]
+    fn an_unchanged_task_list_is_shared_and_a_changed_one_is_made_again() {
+        let mut tasks: HashMap<String, Arc<Task>> = (0..3)
+            .map(|i| (i.to_string(), task(&i.to_string(), 1)))
+            .collect();
+        let mut last = None;
+        let first = reuse(&mut last, tasks.values());
+        let second = reuse(&mut last, tasks.values());
+        assert!(Arc::ptr_eq(&first, &second), "nothing changed: one list");
+
+        // The master changes a task as its handlers do.
+        Arc::make_mut(tasks.get_mut("1").unwrap()).state = 2;
+        let third = reuse(&mut last, tasks.values());
+        assert!(!Arc::ptr_eq(&second, &third));
+        let states: Vec<(String, i32)> = third
+            .iter()
+            .map(|t| (t.task_id.value.clone(), t.state))
+            .collect();
+        assert!(states.contains(&("1".to_string(), 2)));
+        assert_eq!(states.len(), 3);
+        // The earlier snapshots still show what they were taken with.
+        assert!(first.iter().all(|t| t.state == 1));
+
+        tasks.remove("0");
+        let fourth = reuse(&mut last, tasks.values());
+        assert_eq!(fourth.len(), 2);
+        tasks.insert("9".into(), task("9", 1));
+        let fifth = reuse(&mut last, tasks.values());
+        assert_eq!(fifth.len(), 3);
+        assert!(fifth.iter().any(|t| t.task_id.value == "9"));
+    }
+}
+
+#[cfg(test)]
+mod agent_view_tests {
+    use std::collections::HashSet;
+
+    use mesos_proto::mesos::SlaveInfo;
+
+    use super::*;
+
+    fn agent(id: &str) -> Agent {
+        Agent {
+            id: id.into(),
+            info: SlaveInfo {
+                hostname: "host".into(),
+                ..Default::default()
+            },
+            pid: "slave(1)@127.0.0.1:5051".parse().unwrap(),
+            version: "1.11.0".into(),
+            capabilities: Vec::new(),
+            registered_time: 1.0,
+            reregistered_time: None,
+            connected: true,
+            active: true,
+            resources: Arc::new(AgentResources {
+                total: Resources::parse("cpus:4;mem:1024", "*").unwrap(),
+                ..Default::default()
+            }),
+            tasks: HashMap::new(),
+            offers: HashSet::new(),
+            observer: None,
+            resource_version_uuid: None,
+        }
+    }
+
+    #[test]
+    fn an_agent_view_is_made_again_only_when_the_agent_changed() {
+        let mut state = State::default();
+        state.insert_agent(agent("a1"));
+        state.insert_agent(agent("a2"));
+        let mut views = Views::default();
+        let first = views.agents(&state);
+        let second = views.agents(&state);
+        for (a, b) in first.iter().zip(&second) {
+            assert!(Arc::ptr_eq(a, b), "{} unchanged: the same view", a.id);
+        }
+
+        let used = Resources::parse("cpus:1;mem:128", "*").unwrap();
+        let a1 = state.agents.get_mut("a1").unwrap();
+        a1.resources_mut().used.insert("f1".into(), used.clone());
+        let third = views.agents(&state);
+        let view =
+            |views: &[Arc<AgentView>], id: &str| views.iter().find(|v| v.id == id).unwrap().clone();
+        assert_eq!(view(&third, "a1").used, used);
+        assert!(
+            view(&first, "a1").used.is_empty(),
+            "the old snapshot keeps its view"
+        );
+        assert!(Arc::ptr_eq(&view(&second, "a2"), &view(&third, "a2")));
+
+        state.agents.get_mut("a2").unwrap().active = false;
+        assert!(!view(&views.agents(&state), "a2").active);
     }
 }

@@ -8,7 +8,6 @@ use mesos_proto::mesos::Task;
 
 use super::cache::RenderCache;
 use super::json;
-use super::model;
 use super::reads::{self, Endpoint};
 use super::snapshot::Snapshot;
 use crate::master::Master;
@@ -91,7 +90,7 @@ pub fn render(
     json::object(out, |o| {
         o.array("tasks", |a| {
             for task in all.into_iter().skip(paging.offset).take(paging.limit) {
-                a.raw(cache.tasks.get(task, model::task::task));
+                a.raw(cache.tasks.task(task));
             }
         });
     });

@@ -46,15 +46,15 @@ pub fn members(a: &AgentView) -> Vec<u8> {
         if let Some(t) = a.reregistered_time {
             o.f64("reregistered_time", t);
         }
-        resources_member(o, "resources", &a.total);
+        resources_member(o, "resources", &a.resources.total);
         resources_member(o, "used_resources", &a.used);
-        resources_member(o, "offered_resources", &a.offered);
+        resources_member(o, "offered_resources", &a.resources.offered);
         o.object("reserved_resources", |o| {
-            for (role, reserved) in reservations(&a.total) {
+            for (role, reserved) in reservations(&a.resources.total) {
                 resources_member(o, role, &reserved);
             }
         });
-        resources_member(o, "unreserved_resources", &a.total.unreserved());
+        resources_member(o, "unreserved_resources", &a.resources.total.unreserved());
         o.bool("active", a.active);
         // Agents are deactivated only by maintenance, which we lack.
         o.bool("deactivated", false);
@@ -74,15 +74,17 @@ pub fn members(a: &AgentView) -> Vec<u8> {
 pub fn full_members(a: &AgentView) -> Vec<u8> {
     json::members(|o| {
         o.object("reserved_resources_full", |o| {
-            for (role, reserved) in reservations(&a.total) {
+            for (role, reserved) in reservations(&a.resources.total) {
                 o.array(role, |arr| full_list(arr, &reserved));
             }
         });
         o.array("unreserved_resources_full", |arr| {
-            full_list(arr, &a.total.unreserved())
+            full_list(arr, &a.resources.total.unreserved())
         });
         o.array("used_resources_full", |arr| full_list(arr, &a.used));
-        o.array("offered_resources_full", |arr| full_list(arr, &a.offered));
+        o.array("offered_resources_full", |arr| {
+            full_list(arr, &a.resources.offered)
+        });
     })
 }
 
@@ -137,9 +139,11 @@ mod tests {
             pid: "slave(1)@127.0.0.1:5051".parse::<UPID>().unwrap(),
             registered_time: 1.0,
             reregistered_time: None,
-            total: Resources::parse("cpus:4;mem:1024;cpus(web):2;mem(web):512", "*").unwrap(),
+            resources: std::sync::Arc::new(crate::state::AgentResources {
+                total: Resources::parse("cpus:4;mem:1024;cpus(web):2;mem(web):512", "*").unwrap(),
+                ..Default::default()
+            }),
             used: Resources::new(),
-            offered: Resources::new(),
             active: true,
             version: "1.11.0".into(),
             capabilities: vec![Capability::MultiRole as i32],

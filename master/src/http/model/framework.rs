@@ -3,9 +3,9 @@
 //! executors (Mesos's `FullFrameworkWriter`).
 
 use mesos_proto::mesos::framework_info::capability::Type as Capability;
-use mesos_proto::mesos::{executor_info, CommandInfo, ExecutorInfo, Task};
+use mesos_proto::mesos::{executor_info, CommandInfo, ExecutorInfo};
 
-use super::super::cache::Rendered;
+use super::super::cache::TaskJson;
 use super::super::json::{self, ObjectWriter};
 use super::super::protobuf;
 use super::super::snapshot::{FrameworkView, OfferView};
@@ -35,8 +35,8 @@ pub fn summary(o: &mut ObjectWriter, f: &FrameworkView) {
     o.bool("recovered", f.recovered);
 }
 
-/// The framework in full; its tasks' JSON comes from `tasks`.
-pub fn full(out: &mut Vec<u8>, f: &FrameworkView, tasks: &mut Rendered<Task>) {
+/// The framework in full; its task lists' JSON comes from `tasks`.
+pub fn full(out: &mut Vec<u8>, f: &FrameworkView, tasks: &mut TaskJson) {
     json::object(out, |o| {
         summary(o, f);
         o.str("user", &f.info.user);
@@ -65,11 +65,7 @@ pub fn full(out: &mut Vec<u8>, f: &FrameworkView, tasks: &mut Rendered<Task>) {
             ("unreachable_tasks", &f.unreachable_tasks),
             ("completed_tasks", &f.completed_tasks),
         ] {
-            o.array(key, |a| {
-                for task in list {
-                    a.raw(tasks.get(task, super::task::task));
-                }
-            });
+            o.raw(key, tasks.list(list));
         }
         let mut offers: Vec<&OfferView> = f.offers.iter().collect();
         offers.sort_by(|a, b| a.id.cmp(&b.id));
@@ -185,9 +181,9 @@ mod tests {
             unregistered_time: None,
             used: Resources::parse("cpus:1", "*").unwrap(),
             offered: Resources::parse("cpus:2", "*").unwrap(),
-            tasks: vec![Arc::new(Task::default())],
-            unreachable_tasks: Vec::new(),
-            completed_tasks: Vec::new(),
+            tasks: Arc::from(vec![Arc::new(mesos_proto::mesos::Task::default())]),
+            unreachable_tasks: Arc::from(Vec::new()),
+            completed_tasks: Arc::from(Vec::new()),
             offers: Vec::new(),
             executors: vec![(
                 "S0".into(),
@@ -206,7 +202,7 @@ mod tests {
     #[test]
     fn a_framework_in_full() {
         let mut out = Vec::new();
-        full(&mut out, &view(), &mut Rendered::default());
+        full(&mut out, &view(), &mut TaskJson::default());
         let f: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(f["id"], "F-0000");
         // HTTP frameworks have no pid, and the field is left out.
