@@ -1,9 +1,9 @@
 //! Serving the state endpoints without stalling the master.
 //!
 //! A read takes a [`Snapshot`] inside the master (cheap: it copies
-//! references, see `snapshot`) and renders it on a thread of its own, so
-//! offers, launches and status updates keep flowing while a large state is
-//! written out. Reads are batched, as Mesos 1.11 batches its state
+//! references, see `snapshot`) and renders it on a thread of its own, at a
+//! lower priority, so offers, launches and status updates keep flowing
+//! while a large state is written out. Reads are batched, as Mesos 1.11 batches its state
 //! requests: while one batch renders, new requests wait; when it is done,
 //! one snapshot serves every request that arrived meanwhile, and requests
 //! for the same endpoint and query share one rendering (and its bytes).
@@ -37,6 +37,9 @@ use crate::master::Master;
 
 /// Snapshots take at most one part in this many of the master's time.
 pub const SNAPSHOT_SHARE: u32 = 10;
+
+/// The nice value of the threads that render reads.
+const READS_NICE: libc::c_int = 10;
 
 /// Reads are not held back for less than this.
 const SHORTEST_WAIT: Duration = Duration::from_millis(2);
@@ -150,6 +153,7 @@ fn take_batch(master: &mut Master, ctx: &mut Context<Master>) {
     let mut cache = master.reads.cache.take().unwrap_or_default();
     let pid = ctx.handle();
     let job = move || {
+        yield_to_the_master();
         render_batch(&snapshot, &mut cache, batch);
         // The snapshot's references are released here, off the master,
         // before the cache looks for values the master has let go.
@@ -167,6 +171,19 @@ fn take_batch(master: &mut Master, ctx: &mut Context<Master>) {
         // The batch's requests get a 503 (their senders are dropped).
         tracing::error!("cannot render the master's state: {error}");
         master.reads.rendering = false;
+    }
+}
+
+/// Lowers the calling thread's priority (nice 10): rendering a large
+/// state then takes the CPU the master leaves, rather than a share of it,
+/// so that offers, launches and status updates keep their pace while many
+/// pollers read.
+fn yield_to_the_master() {
+    // SAFETY: setpriority on our own thread id changes nothing but that
+    // thread's nice value; a failure (no permission) leaves it as it was.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, READS_NICE);
     }
 }
 
