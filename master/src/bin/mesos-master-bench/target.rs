@@ -316,6 +316,46 @@ pub fn cpu_of(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// A GET as a poller that throws the body away makes it (`curl -o
+/// /dev/null`): read into `buffer`, reused from one request to the next,
+/// so that the poller costs the machine as little as it can. The status
+/// and the response's size (headers included).
+pub fn http_fetch(
+    address: SocketAddr,
+    path: &str,
+    bound: Duration,
+    buffer: &mut [u8],
+) -> Result<(u16, usize), String> {
+    let mut stream =
+        TcpStream::connect_timeout(&address, bound).map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(bound))
+        .map_err(|e| e.to_string())?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: application/json\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
+    let mut status = None;
+    let mut total = 0;
+    loop {
+        let n = stream.read(buffer).map_err(|e| format!("read: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        if status.is_none() {
+            // "HTTP/1.1 200 OK": the status is in the first read.
+            status = std::str::from_utf8(&buffer[..n.min(16)])
+                .ok()
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|code| code.parse().ok());
+        }
+        total += n;
+    }
+    Ok((status.ok_or("no status in the response")?, total))
+}
+
 /// A plain HTTP/1.1 GET with `Connection: close`; status and (de-chunked)
 /// body.
 pub fn http_get(

@@ -223,7 +223,7 @@ pub fn window<T>(
 pub struct Polls {
     /// Sorted request latencies.
     pub latencies: Vec<Duration>,
-    /// Size of the last body.
+    /// Size of the last response (headers included).
     pub bytes: usize,
     pub errors: usize,
     pub wall: Duration,
@@ -240,12 +240,14 @@ pub fn poll(address: SocketAddr, path: &str, pollers: usize, length: Duration) -
                 let mut latencies = Vec::new();
                 let mut bytes = 0;
                 let mut errors = 0;
+                let mut buffer = vec![0; 256 * 1024];
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match target::http_get(address, &path, Duration::from_secs(60)) {
-                        Ok((200, body)) => {
+                    let bound = Duration::from_secs(60);
+                    match target::http_fetch(address, &path, bound, &mut buffer) {
+                        Ok((200, size)) => {
                             latencies.push(sent.elapsed());
-                            bytes = body.len();
+                            bytes = size;
                         }
                         _ => errors += 1,
                     }

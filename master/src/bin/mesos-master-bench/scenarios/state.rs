@@ -82,7 +82,7 @@ pub fn running(env: &Env, w: &Running) -> Result<(), String> {
     super::wait_idle(&target, Duration::from_secs(30));
 
     let what = format!("{} agents, {total} running tasks", w.agents);
-    state_alone(env, &target, &what, 5)?;
+    state_alone(env, &target, &what, STATE_ALONE_REQUESTS)?;
 
     resume_churn(&target, &tally)?;
     for &pollers in &w.pollers {
@@ -99,6 +99,9 @@ pub struct Shape {
     pub pollers: usize,
     pub poll_length: Duration,
 }
+
+/// Requests timed one after another on an idle cluster.
+const STATE_ALONE_REQUESTS: usize = 20;
 
 const SHAPE_FRAMEWORKS: usize = 5;
 const SHAPE_TASKS: usize = 2;
@@ -144,7 +147,7 @@ pub fn shape(env: &Env, w: &Shape) -> Result<(), String> {
         "{} agents, {running} running + {running} completed tasks (Mesos shape)",
         w.agents
     );
-    state_alone(env, &target, &what, 3)?;
+    state_alone(env, &target, &what, STATE_ALONE_REQUESTS)?;
 
     let settings = super::framework_settings(&cluster, &w.task, 10, 1000, 0);
     super::subscribe_frameworks(&mut cluster, &target, w.frameworks, &settings)?;
@@ -212,17 +215,21 @@ fn preload(i: usize, task: &Scalars) -> Preloaded {
 
 /// `/master/state` requested `times` times in a row on an idle cluster.
 fn state_alone(env: &Env, target: &Target, what: &str, times: usize) -> Result<(), String> {
+    // Timed as a reader that throws the body away; then read once more
+    // to check what it lists.
     let mut latencies = Vec::new();
-    let mut body = Vec::new();
+    let mut buffer = vec![0; 256 * 1024];
+    let bound = Duration::from_secs(120);
     for _ in 0..times {
         let sent = Instant::now();
-        let (status, b) = target.get("/master/state", Duration::from_secs(120))?;
+        let (status, _) =
+            crate::target::http_fetch(target.address(), "/master/state", bound, &mut buffer)?;
         latencies.push(sent.elapsed());
         if status != 200 {
             return Err(format!("/master/state answered {status}"));
         }
-        body = b;
     }
+    let (_, body) = target.get("/master/state", bound)?;
     latencies.sort();
     let counts = count_tasks(&body);
     env.record(
@@ -265,13 +272,15 @@ fn polled(
     env.record(
         format!("/master/state, {pollers} concurrent pollers + churn: {what}"),
         format!(
-            "p50/p99 {} per request, {:.1} requests/s, {} errors, {}; meanwhile {:.0} tasks/s finished, task p50/p99 {}",
+            "p50/p99 {} per request, {:.1} requests/s, {} errors, {}; meanwhile {:.0} tasks/s finished, task p50/p99 {}; master {} cores, load generator and pollers {} cores",
             p50_p99(&polls.latencies),
             polls.latencies.len() as f64 / polls.wall.as_secs_f64(),
             polls.errors,
             size(polls.bytes as f64),
             window.finished_rate(),
             p50_p99(&window.task),
+            crate::env::cores(window.master_cpu, window.wall),
+            crate::env::cores(window.bench_cpu, window.wall),
         ),
         "Mesos: 333 ms with 4 pollers (1,000 agents, 20,000 tasks); goal: flat",
     );
