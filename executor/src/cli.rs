@@ -50,7 +50,12 @@ pub fn main_entry() -> ExitCode {
         .unwrap_or_else(|_| PathBuf::from(&env.directory));
     let executor = CommandExecutor::new(sandbox, env.shutdown_grace_period);
     let config = match libprocess::Config::from_env() {
-        Ok(config) => config,
+        // One executor per task: readers of an executor's endpoints are
+        // rare, so it serves them on its worker threads, two threads fewer.
+        Ok(config) => libprocess::Config {
+            reader_threads: 0,
+            ..config
+        },
         Err(error) => {
             eprintln!("mesos-executor: {error}");
             return ExitCode::FAILURE;

@@ -25,7 +25,17 @@ pub struct Config {
     /// Threads that run processes and serve HTTP
     /// (`LIBPROCESS_NUM_WORKER_THREADS`; default: one per core).
     pub worker_threads: usize,
+    /// Threads (named `lp-reader`) that serve readers: connections whose
+    /// first request is a GET (endpoints, metrics, the web UI). They run
+    /// at a lower priority
+    /// ([`READER_NICE`]), so that however many readers there are and
+    /// however large what they read, the processes keep the CPU they
+    /// need. 0 serves readers on the worker threads.
+    pub reader_threads: usize,
 }
+
+/// The nice value of the reader threads.
+pub const READER_NICE: i32 = 10;
 
 impl Default for Config {
     fn default() -> Config {
@@ -39,6 +49,7 @@ impl Default for Config {
             advertise_port: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             worker_threads: cores,
+            reader_threads: 1,
         }
     }
 }

@@ -41,7 +41,7 @@ pub mod testing;
 pub mod upid;
 
 pub use clock::{Clock, Timer};
-pub use config::Config;
+pub use config::{Config, READER_NICE};
 pub use error::{Error, Terminated, UpidError};
 pub use http::{Body, Reply, Request, Response, StreamWriter};
 pub use message::Message;

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     clock: Clock,
     connections: Connections,
     tasks: tokio::runtime::Handle,
+    /// The runtime serving readers (see `Config::reader_threads`).
+    readers: Option<tokio::runtime::Handle>,
     stop: Mutex<Option<Stop>>,
     filters: RwLock<Option<Arc<Filters>>>,
 }
@@ -50,6 +52,8 @@ pub(crate) struct Inner {
 struct Stop {
     tokio: oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
+    /// The readers' runtime, when there is one.
+    readers: Option<(oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
     /// The accept loop, which owns the listening socket.
     server: tokio::task::JoinHandle<()>,
 }
@@ -72,7 +76,16 @@ impl Runtime {
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::Start(e.to_string()))?;
-        let (tasks, tokio_stop, tokio_thread) = start_tokio(config.worker_threads)?;
+        let (tasks, tokio_stop, tokio_thread) =
+            start_tokio(config.worker_threads, "libprocess", None)?;
+        let (readers, readers_stop) = match config.reader_threads {
+            0 => (None, None),
+            n => {
+                let (handle, stop, thread) =
+                    start_tokio(n, "lp-reader", Some(crate::config::READER_NICE))?;
+                (Some(handle), Some((stop, thread)))
+            }
+        };
         let listener = {
             let _entered = tasks.enter();
             tokio::net::TcpListener::from_std(listener).map_err(|e| Error::Start(e.to_string()))?
@@ -88,6 +101,7 @@ impl Runtime {
             clock: Clock::new(),
             connections: Connections::default(),
             tasks,
+            readers,
             stop: Mutex::new(None),
             filters: RwLock::new(None),
         });
@@ -98,6 +112,7 @@ impl Runtime {
         *runtime.inner.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(Stop {
             tokio: tokio_stop,
             thread: tokio_thread,
+            readers: readers_stop,
             server,
         });
         crate::metrics::install();
@@ -406,6 +421,15 @@ impl Runtime {
         });
         let _ = stop.tokio.send(());
         let _ = stop.thread.join();
+        if let Some((readers, thread)) = stop.readers {
+            let _ = readers.send(());
+            let _ = thread.join();
+        }
+    }
+
+    /// Where reader connections are served, if not on the worker threads.
+    pub(crate) fn readers(&self) -> Option<&tokio::runtime::Handle> {
+        self.inner.readers.as_ref()
     }
 
     /// The peer addresses this runtime holds an outgoing connection to.
@@ -418,10 +442,13 @@ impl Runtime {
     }
 }
 
-/// Starts the multi-threaded tokio runtime on a thread of its own that owns
-/// it, so that it can be stopped (and dropped) from anywhere.
+/// Starts a multi-threaded tokio runtime on a thread of its own that owns
+/// it, so that it can be stopped (and dropped) from anywhere; its worker
+/// threads are named `name` and run at `nice` when given.
 fn start_tokio(
     workers: usize,
+    name: &'static str,
+    nice: Option<i32>,
 ) -> Result<
     (
         tokio::runtime::Handle,
@@ -430,16 +457,19 @@ fn start_tokio(
     ),
     Error,
 > {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder
         .worker_threads(workers.max(1))
-        .thread_name("libprocess")
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Start(e.to_string()))?;
+        .thread_name(name)
+        .enable_all();
+    if let Some(nice) = nice {
+        builder.on_thread_start(move || set_own_nice(nice));
+    }
+    let runtime = builder.build().map_err(|e| Error::Start(e.to_string()))?;
     let handle = runtime.handle().clone();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
-        .name("libprocess-owner".into())
+        .name(format!("{name}-owner"))
         .spawn(move || {
             runtime.block_on(async {
                 let _ = stop_rx.await;
@@ -450,4 +480,16 @@ fn start_tokio(
         })
         .map_err(|e| Error::Start(e.to_string()))?;
     Ok((handle, stop_tx, thread))
+}
+
+/// Sets the calling thread's nice value (not the whole process's, as
+/// `setpriority` on a thread id does on Linux). Failing (no permission to
+/// change it) leaves the thread as it was, which only costs priority.
+fn set_own_nice(nice: i32) {
+    // SAFETY: gettid has no preconditions; setpriority on our own thread
+    // id changes that thread's nice value and nothing else.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice);
+    }
 }

@@ -1,6 +1,8 @@
 //! The listening side: every incoming HTTP request is either a message
 //! (delivered to its process and answered `202`) or a plain request for a
-//! process's route. HTTP/1.0 and 1.1, keep-alive and pipelining, and
+//! process's route. Connections that open with a GET (readers: endpoints,
+//! metrics, the web UI) are handed to the reader threads, at a lower
+//! priority, so that readers never take the CPU that processes need. HTTP/1.0 and 1.1, keep-alive and pipelining, and
 //! bodies by `Content-Length` or chunked are hyper's; this module decides
 //! what each request is and where it goes.
 //!
@@ -19,7 +21,7 @@ use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::HeaderValue;
 use hyper::service::service_fn;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use crate::http::{Body, Request, Response};
@@ -46,40 +48,83 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
         let _ = stream.set_nodelay(true);
         let runtime = runtime.clone();
         tokio::spawn(async move {
-            let pipelined = carries_messages(&stream).await;
-            let service = service_fn(move |request| {
-                let runtime = runtime.clone();
-                async move { Ok::<_, Infallible>(handle(&runtime, request, peer).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .pipeline_flush(pipelined)
-                // A peer that sent its last messages and closed must still
-                // have every buffered request handled.
-                .half_close(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            if let Err(error) = connection.await {
-                if error.is_parse() || error.is_parse_too_large() {
-                    tracing::warn!("closing connection from {peer}: malformed request: {error}");
-                } else {
-                    tracing::debug!("connection from {peer} ended: {error}");
+            let first = first_request(&stream).await;
+            match (first, runtime.readers().cloned()) {
+                (FirstRequest::Read, Some(readers)) => {
+                    // Handed to the readers' runtime: its reactor must own
+                    // the socket.
+                    match stream.into_std() {
+                        Ok(stream) => {
+                            readers.spawn(async move {
+                                match TcpStream::from_std(stream) {
+                                    Ok(stream) => {
+                                        serve_connection(runtime, stream, peer, false).await
+                                    }
+                                    Err(error) => {
+                                        tracing::warn!("cannot serve reader {peer}: {error}")
+                                    }
+                                }
+                            });
+                        }
+                        Err(error) => tracing::warn!("cannot serve reader {peer}: {error}"),
+                    }
+                }
+                (first, _) => {
+                    serve_connection(runtime, stream, peer, first == FirstRequest::Other).await
                 }
             }
         });
     }
 }
 
-/// Whether a connection looks like a libprocess peer's, by its first
-/// request: peers POST their messages, many pipelined, and their `202`s
-/// are best written together (hyper's `pipeline_flush`, which copies
-/// every response into one buffer). Readers GET, and what they get can be
-/// large (a big cluster's `/master/state` is megabytes): written as it is
-/// (vectored), without the copy.
-async fn carries_messages(stream: &tokio::net::TcpStream) -> bool {
+/// Serves one connection until it closes. `pipelined`: hyper's
+/// `pipeline_flush`, which writes the answers to many pipelined requests
+/// together but copies every response into one buffer (see
+/// [`FirstRequest`]).
+async fn serve_connection(runtime: Runtime, stream: TcpStream, peer: SocketAddr, pipelined: bool) {
+    let service = service_fn(move |request| {
+        let runtime = runtime.clone();
+        async move { Ok::<_, Infallible>(handle(&runtime, request, peer).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .pipeline_flush(pipelined)
+        // A peer that sent its last messages and closed must still
+        // have every buffered request handled.
+        .half_close(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    if let Err(error) = connection.await {
+        if error.is_parse() || error.is_parse_too_large() {
+            tracing::warn!("closing connection from {peer}: malformed request: {error}");
+        } else {
+            tracing::debug!("connection from {peer} ended: {error}");
+        }
+    }
+}
+
+/// What a connection's first request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstRequest {
+    /// A GET or HEAD: a reader (endpoints, metrics, the web UI), served on
+    /// the reader threads, its answers (a big cluster's `/master/state` is
+    /// megabytes) written as they are, without a copy.
+    Read,
+    /// Anything else, most often a libprocess peer POSTing messages, many
+    /// pipelined, whose `202`s are best written together.
+    Other,
+    /// Nothing arrived (the peer closed, or the socket failed).
+    Nothing,
+}
+
+/// Peeks at the start of a connection's first request.
+async fn first_request(stream: &TcpStream) -> FirstRequest {
     let mut start = [0u8; 4];
     match stream.peek(&mut start).await {
-        Ok(n) => !(start[..n].starts_with(b"GET") || start[..n].starts_with(b"HEAD")),
-        Err(_) => true,
+        Ok(0) | Err(_) => FirstRequest::Nothing,
+        Ok(n) if start[..n].starts_with(b"GET") || start[..n].starts_with(b"HEAD") => {
+            FirstRequest::Read
+        }
+        Ok(_) => FirstRequest::Other,
     }
 }
 

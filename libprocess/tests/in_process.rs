@@ -311,3 +311,44 @@ fn shutdown_frees_the_port_for_a_new_runtime() {
     assert_eq!(second.bound_address(), address);
     second.shutdown();
 }
+
+/// The nice values of this process's threads named `name` (as `ps -L -o
+/// nice,comm` shows them).
+fn nice_of_threads(name: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // After the command name in parens: state is field 3, nice 19.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        if let Some(nice) = rest.split_whitespace().nth(16) {
+            out.push(nice.parse().unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn readers_are_served_by_threads_of_lower_priority() {
+    let runtime = runtime_with(libprocess::Config {
+        reader_threads: 1,
+        ..libprocess::Config::default()
+    });
+    let (status, body) = get(&format!("http://{}/__processes__", runtime.address()));
+    assert_eq!(status, 200);
+    assert!(body.starts_with('['), "{body}");
+
+    let readers = nice_of_threads("lp-reader");
+    assert!(!readers.is_empty(), "no reader thread");
+    assert!(
+        readers.iter().all(|&n| n == libprocess::READER_NICE),
+        "reader threads' nice values: {readers:?}"
+    );
+    runtime.shutdown();
+}
