@@ -1,10 +1,11 @@
 //! The master's allocator: Mesos's hierarchical DRF allocator.
 //!
 //! The master tells the allocator about frameworks, agents and resources
-//! coming back, through an [`AllocatorHandle`]; every
-//! `--allocation_interval` (and soon after events that add or free
-//! resources) the allocator runs a cycle and hands each framework's offers
-//! to the [`OfferCallback`], which the master turns into `Offer`s.
+//! coming back, through an [`AllocatorHandle`]; the allocator looks at
+//! every agent once per `--allocation_interval` (in slices spread over
+//! the interval), and soon after events that add resources or offer
+//! takers, and hands each framework's offers to the [`OfferCallback`],
+//! which the master turns into `Offer`s.
 //!
 //! Ids at the handle are plain strings: the `value` of the proto
 //! `FrameworkID` / `SlaveID`. Resources are `mesos_common` [`Resources`];
