@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use libprocess::{Context, Reply, Request, Response};
+use libprocess::{Context, Reply, Request};
 use mesos_proto::mesos::Task;
 
 use super::cache::RenderCache;
@@ -28,28 +28,22 @@ pub struct Paging {
     pub ascending: bool,
 }
 
-/// Reads `limit`, `offset` and `order`, with Mesos's defaults and errors.
-pub fn paging(request: &Request) -> Result<Paging, String> {
+/// Reads `limit`, `offset` and `order` as Mesos does: a value that is not
+/// an `int` leaves the default, a negative one wraps around to "all" (as
+/// Mesos's cast to `size_t` does), and any order but `asc` is `des`.
+pub fn paging(request: &Request) -> Paging {
     let number = |name: &str, default: usize| match request.query.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| format!("Failed to parse {name}: '{v}' is not a non-negative number")),
+        None => default,
+        Some(v) => match v.trim().parse::<i32>() {
+            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            Err(_) => default,
+        },
     };
-    let ascending = match request.query.get("order").map(String::as_str) {
-        None | Some("des") => false,
-        Some("asc") => true,
-        Some(other) => {
-            return Err(format!(
-                "Failed to parse order: '{other}' is not a valid order"
-            ))
-        }
-    };
-    Ok(Paging {
-        limit: number("limit", 100)?,
-        offset: number("offset", 0)?,
-        ascending,
-    })
+    Paging {
+        limit: number("limit", 100),
+        offset: number("offset", 0),
+        ascending: request.query.get("order").map(String::as_str) == Some("asc"),
+    }
 }
 
 fn started(task: &Task) -> f64 {
@@ -98,9 +92,37 @@ pub fn render(
 
 /// `GET /master/tasks`.
 pub fn tasks(master: &mut Master, ctx: &mut Context<Master>, request: Request) -> Reply {
-    let paging = match paging(&request) {
-        Ok(p) => p,
-        Err(error) => return Reply::Now(Response::bad_request(error)),
-    };
+    let paging = paging(&request);
     reads::serve(master, ctx, Endpoint::Tasks(paging), request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paging_of(query: &[(&str, &str)]) -> Paging {
+        paging(&Request {
+            method: "GET".into(),
+            path: "/master/tasks".into(),
+            query: query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            headers: Default::default(),
+            body: Default::default(),
+            client: None,
+        })
+    }
+
+    #[test]
+    fn paging_reads_the_query_as_mesos_does() {
+        let p = paging_of(&[]);
+        assert_eq!((p.limit, p.offset, p.ascending), (100, 0, false));
+        let p = paging_of(&[("limit", "7"), ("offset", "3"), ("order", "asc")]);
+        assert_eq!((p.limit, p.offset, p.ascending), (7, 3, true));
+        let p = paging_of(&[("limit", "abc"), ("offset", "1.5"), ("order", "sideways")]);
+        assert_eq!((p.limit, p.offset, p.ascending), (100, 0, false));
+        let p = paging_of(&[("limit", "-1"), ("offset", "99999999999")]);
+        assert_eq!((p.limit, p.offset), (usize::MAX, 0));
+    }
 }
