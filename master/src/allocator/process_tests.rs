@@ -60,6 +60,16 @@ fn agent_capabilities() -> Vec<slave_info::Capability> {
     .collect()
 }
 
+/// Adds an active framework `id` in `role`, suppressing nothing.
+fn add_framework(handle: &AllocatorHandle, id: &str, role: &str) {
+    handle.add_framework(id, &framework(role), BTreeMap::new(), true, BTreeSet::new());
+}
+
+/// Adds an agent `id` of `resources` that runs nothing yet.
+fn add_agent(handle: &AllocatorHandle, id: &str, resources: &str) {
+    handle.add_slave(id, &agent_capabilities(), res(resources), BTreeMap::new());
+}
+
 fn res(text: &str) -> Resources {
     Resources::parse(text, "*").unwrap()
 }
@@ -85,19 +95,8 @@ fn a_new_agent_is_offered_soon_and_a_refusal_lasts_until_the_clock_passes_it() {
     let runtime = runtime();
     runtime.clock().pause();
     let (handle, offers) = start(&runtime);
-    handle.add_framework(
-        "f1",
-        &framework("*"),
-        BTreeMap::new(),
-        true,
-        BTreeSet::new(),
-    );
-    handle.add_slave(
-        "s1",
-        &agent_capabilities(),
-        res("cpus:2;mem:1024"),
-        BTreeMap::new(),
-    );
+    add_framework(&handle, "f1", "*");
+    add_agent(&handle, "s1", "cpus:2;mem:1024");
 
     // Adding resources triggers a cycle without waiting for the interval.
     let (framework_id, offered) = offers.recv_timeout(BOUND).expect("an offer");
@@ -134,20 +133,9 @@ fn a_burst_of_events_causes_one_cycle() {
     handle.pid().post(move |_, _| {
         let _ = held.recv_timeout(BOUND);
     });
-    handle.add_framework(
-        "f1",
-        &framework("web"),
-        BTreeMap::new(),
-        true,
-        BTreeSet::new(),
-    );
+    add_framework(&handle, "f1", "web");
     for i in 0..5 {
-        handle.add_slave(
-            &format!("s{i}"),
-            &agent_capabilities(),
-            res("cpus:1;mem:256"),
-            BTreeMap::new(),
-        );
+        add_agent(&handle, &format!("s{i}"), "cpus:1;mem:256");
     }
     release.send(()).unwrap();
     settle(&runtime, &handle);
@@ -164,20 +152,9 @@ fn suppressed_frameworks_get_offers_again_after_revive() {
     let runtime = runtime();
     runtime.clock().pause();
     let (handle, offers) = start(&runtime);
-    handle.add_framework(
-        "f1",
-        &framework("*"),
-        BTreeMap::new(),
-        true,
-        BTreeSet::new(),
-    );
+    add_framework(&handle, "f1", "*");
     handle.suppress_offers("f1", BTreeSet::new());
-    handle.add_slave(
-        "s1",
-        &agent_capabilities(),
-        res("cpus:2;mem:1024"),
-        BTreeMap::new(),
-    );
+    add_agent(&handle, "s1", "cpus:2;mem:1024");
     settle(&runtime, &handle);
     runtime.clock().advance(Duration::from_secs(2));
     settle(&runtime, &handle);
@@ -205,19 +182,8 @@ fn recovered_resources_wait_for_the_next_batch() {
     let runtime = runtime();
     runtime.clock().pause();
     let (handle, offers) = start(&runtime);
-    handle.add_framework(
-        "f1",
-        &framework("*"),
-        BTreeMap::new(),
-        true,
-        BTreeSet::new(),
-    );
-    handle.add_slave(
-        "s1",
-        &agent_capabilities(),
-        res("cpus:2;mem:1024"),
-        BTreeMap::new(),
-    );
+    add_framework(&handle, "f1", "*");
+    add_agent(&handle, "s1", "cpus:2;mem:1024");
     let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
     let resources = Resources::clone(&offered["*"]["s1"]);
 
@@ -240,21 +206,10 @@ fn the_batch_offers_each_agent_once_per_interval_in_slices() {
     let runtime = runtime();
     runtime.clock().pause();
     let (handle, offers) = start(&runtime);
-    handle.add_framework(
-        "f1",
-        &framework("*"),
-        BTreeMap::new(),
-        true,
-        BTreeSet::new(),
-    );
+    add_framework(&handle, "f1", "*");
     let agents = 4 * MIN_SLICE_AGENTS;
     for i in 0..agents {
-        handle.add_slave(
-            &format!("s{i:03}"),
-            &agent_capabilities(),
-            res("cpus:1;mem:256"),
-            BTreeMap::new(),
-        );
+        add_agent(&handle, &format!("s{i:03}"), "cpus:1;mem:256");
     }
     settle(&runtime, &handle);
     // Everything offered as the agents came is given back at once.

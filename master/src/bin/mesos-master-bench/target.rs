@@ -316,16 +316,9 @@ pub fn cpu_of(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// A GET as a poller that throws the body away makes it (`curl -o
-/// /dev/null`): read into `buffer`, reused from one request to the next,
-/// so that the poller costs the machine as little as it can. The status
-/// and the response's size (headers included).
-pub fn http_fetch(
-    address: SocketAddr,
-    path: &str,
-    bound: Duration,
-    buffer: &mut [u8],
-) -> Result<(u16, usize), String> {
+/// Connects to `address` and sends a GET of `path` with `Connection:
+/// close`; the answer is read until the server closes.
+fn send_get(address: SocketAddr, path: &str, bound: Duration) -> Result<TcpStream, String> {
     let mut stream =
         TcpStream::connect_timeout(&address, bound).map_err(|e| format!("connect: {e}"))?;
     stream
@@ -337,6 +330,20 @@ pub fn http_fetch(
     stream
         .write_all(request.as_bytes())
         .map_err(|e| format!("write: {e}"))?;
+    Ok(stream)
+}
+
+/// A GET as a poller that throws the body away makes it (`curl -o
+/// /dev/null`): read into `buffer`, reused from one request to the next,
+/// so that the poller costs the machine as little as it can. The status
+/// and the response's size (headers included).
+pub fn http_fetch(
+    address: SocketAddr,
+    path: &str,
+    bound: Duration,
+    buffer: &mut [u8],
+) -> Result<(u16, usize), String> {
+    let mut stream = send_get(address, path, bound)?;
     let mut status = None;
     let mut total = 0;
     loop {
@@ -363,17 +370,7 @@ pub fn http_get(
     path: &str,
     bound: Duration,
 ) -> Result<(u16, Vec<u8>), String> {
-    let mut stream =
-        TcpStream::connect_timeout(&address, bound).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_read_timeout(Some(bound))
-        .map_err(|e| e.to_string())?;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: application/json\r\n\r\n"
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| format!("write: {e}"))?;
+    let mut stream = send_get(address, path, bound)?;
     let mut response = Vec::new();
     stream
         .read_to_end(&mut response)
