@@ -34,6 +34,32 @@ impl Request {
             .map(|s| s.as_str())
     }
 
+    /// Whether the client accepts responses in `encoding` (`gzip`), as
+    /// libprocess reads `Accept-Encoding`: the encoding or `*` is listed,
+    /// without `q=0`.
+    pub fn accepts_encoding(&self, encoding: &str) -> bool {
+        let Some(accept) = self.header("accept-encoding") else {
+            return false;
+        };
+        let accept: String = accept.chars().filter(|c| !c.is_whitespace()).collect();
+        for candidate in [encoding, "*"] {
+            for item in accept.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or_default();
+                if name.is_empty() || !name.eq_ignore_ascii_case(candidate) {
+                    continue;
+                }
+                let q: Vec<&str> = parts.filter_map(|p| p.strip_prefix("q=")).collect();
+                return match q.as_slice() {
+                    // No q value, or more than one: accepted.
+                    [q] => q.parse::<f64>().is_ok_and(|q| q > 0.0),
+                    _ => true,
+                };
+            }
+        }
+        false
+    }
+
     /// The URL as libprocess prints it: path and query.
     pub fn url(&self) -> String {
         if self.query.is_empty() {
@@ -44,6 +70,24 @@ impl Request {
         let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         format!("{}?{}", self.path, query.join("&"))
     }
+}
+
+/// Bodies shorter than this are sent as they are, even to clients that
+/// accept gzip (libprocess's threshold).
+pub const GZIP_MINIMUM_BODY_LENGTH: usize = 1024;
+
+/// `body` compressed with gzip, as responses to clients that accept it
+/// are sent. The fastest level: a large state compresses about tenfold
+/// even so, at a fraction of the CPU of zlib's default.
+pub fn gzip(body: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    Bytes::from(encoder.finish().unwrap_or_default())
 }
 
 /// The body of a response.
@@ -220,6 +264,41 @@ impl StreamWriter {
                 () = chunks.closed() => true,
                 _ = alive.changed() => false,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepting(value: &str) -> Request {
+        Request {
+            method: "GET".into(),
+            path: "/".into(),
+            query: HashMap::new(),
+            headers: HashMap::from([("accept-encoding".to_string(), value.to_string())]),
+            body: Bytes::new(),
+            client: None,
+        }
+    }
+
+    #[test]
+    fn accept_encoding_is_read_as_libprocess_reads_it() {
+        for (value, gzip) in [
+            ("gzip", true),
+            ("GZIP", true),
+            ("deflate, gzip", true),
+            ("gzip;q=0.5", true),
+            ("gzip; q=0", false),
+            ("gzip;q=0.0", false),
+            ("gzip;q=x", false),
+            ("*", true),
+            ("*;q=0", false),
+            ("deflate", false),
+            ("", false),
+        ] {
+            assert_eq!(accepting(value).accepts_encoding("gzip"), gzip, "{value:?}");
         }
     }
 }

@@ -24,7 +24,7 @@ use hyper::service::service_fn;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use crate::http::{Body, Request, Response};
+use crate::http::{gzip, Body, Request, Response, GZIP_MINIMUM_BODY_LENGTH};
 use crate::message::Message;
 use crate::runtime::Runtime;
 use crate::upid::UPID;
@@ -257,14 +257,46 @@ async fn route_request(
         body,
         client: Some(peer),
     };
+    let gzip = request.accepts_encoding("gzip");
     let (reply_tx, reply_rx) = oneshot::channel();
     if !slot.http(request, reply_tx) {
         return Response::not_found();
     }
-    match reply_rx.await {
+    let response = match reply_rx.await {
         Ok(reply) => reply.into_response().await,
         Err(_) => Response::text(503, "The process terminated before answering.\n"),
+    };
+    if gzip {
+        gzipped(response).await
+    } else {
+        response
     }
+}
+
+/// `response` with its body compressed, as libprocess sends a whole body
+/// of [`GZIP_MINIMUM_BODY_LENGTH`] or more to a client that accepts gzip,
+/// unless it already has a `Content-Encoding` (one compressed once for
+/// many readers, say). Compressing a large body takes a while, so it is
+/// done on a blocking thread.
+async fn gzipped(mut response: Response) -> Response {
+    let Body::Full(body) = &response.body else {
+        return response;
+    };
+    let encoded = response
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-encoding"));
+    if body.len() < GZIP_MINIMUM_BODY_LENGTH || encoded {
+        return response;
+    }
+    let body = body.clone();
+    if let Ok(compressed) = tokio::task::spawn_blocking(move || gzip(&body)).await {
+        response.body = Body::Full(compressed);
+        response
+            .headers
+            .push(("Content-Encoding".into(), "gzip".into()));
+    }
+    response
 }
 
 fn headers(head: &hyper::http::request::Parts) -> HashMap<String, String> {

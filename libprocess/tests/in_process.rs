@@ -352,3 +352,68 @@ fn readers_are_served_by_threads_of_lower_priority() {
     );
     runtime.shutdown();
 }
+
+/// Sends `request` on a fresh connection and reads the answer until the
+/// server closes: its head (lowercase) and body.
+fn exchange(address: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
+    use std::io::Read;
+    let mut stream = raw(address, request.as_bytes());
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read the answer");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    (head, answer[split + 4..].to_vec())
+}
+
+#[test]
+fn large_bodies_go_gzipped_to_clients_that_accept_gzip() {
+    struct Big;
+    impl Process for Big {
+        fn initialize(&mut self, ctx: &mut Context<Self>) {
+            ctx.route("/big", None, |_, _, _| {
+                libprocess::Reply::Now(libprocess::Response::ok(
+                    "text/plain",
+                    "mesos ".repeat(1000),
+                ))
+            });
+            ctx.route("/small", None, |_, _, _| {
+                libprocess::Reply::Now(libprocess::Response::ok("text/plain", "tiny"))
+            });
+        }
+    }
+    let runtime = runtime();
+    runtime.spawn("big", Big).unwrap();
+    let address = runtime.address();
+    let ask = |path: &str, accept: &str| {
+        exchange(
+            address,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n"),
+        )
+    };
+
+    let (head, body) = ask("/big/big", "Accept-Encoding: gzip, deflate\r\n");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(body.len() < 6000 / 10, "compressed to {} bytes", body.len());
+    let mut plain = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+        .expect("a gzip body");
+    assert_eq!(plain, "mesos ".repeat(1000));
+
+    // Not asked for, refused with q=0, or too small to bother: as it is.
+    for accept in [
+        "",
+        "Accept-Encoding: deflate\r\n",
+        "Accept-Encoding: gzip;q=0\r\n",
+    ] {
+        let (head, body) = ask("/big/big", accept);
+        assert!(!head.contains("content-encoding"), "{accept:?}: {head}");
+        assert_eq!(body.len(), 6000, "{accept:?}");
+    }
+    let (head, body) = ask("/big/small", "Accept-Encoding: *\r\n");
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(body, b"tiny");
+    runtime.shutdown();
+}
