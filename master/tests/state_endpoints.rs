@@ -476,3 +476,58 @@ fn summary_counts_completed_tasks_too() {
     assert!(framework.get("pid").is_some());
     assert_eq!(summary["slaves"][0]["TASK_FAILED"], 1);
 }
+
+/// GET `path` with `Accept-Encoding: gzip`; the response's head
+/// (lowercase) and its body, decompressed when it came compressed.
+fn get_accepting_gzip(master: &TestMaster, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(master.runtime.bound_address()).expect("connect");
+    stream.set_read_timeout(Some(support::BOUND)).unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: test\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    let body = &answer[split + 4..];
+    let mut text = String::new();
+    if head.contains("content-encoding: gzip") {
+        flate2::read::GzDecoder::new(body)
+            .read_to_string(&mut text)
+            .expect("a gzip body");
+    } else {
+        text = String::from_utf8_lossy(body).into_owned();
+    }
+    (head, text)
+}
+
+#[test]
+fn state_goes_gzipped_to_readers_that_accept_it() {
+    let (master, _agent, _scheduler, framework_id, _agent_id) = cluster_with_tasks();
+    // Several readers at once share one batch, and one compressed body.
+    let readers: Vec<(String, String)> = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| get_accepting_gzip(&master, "/master/state")))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (head, text) in readers {
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(head.contains("content-encoding: gzip"), "{head}");
+        let state: Value = serde_json::from_str(&text).expect("JSON once decompressed");
+        assert_eq!(state["frameworks"][0]["id"], framework_id.as_str());
+        assert_eq!(
+            state["frameworks"][0]["tasks"].as_array().unwrap().len(),
+            TASKS
+        );
+    }
+    // A reader that does not ask gets it as it is.
+    let (status, body) = master.get("/master/state");
+    assert_eq!(status, 200);
+    assert!(serde_json::from_str::<Value>(&body).is_ok());
+}

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::channel::oneshot;
+use libprocess::http::{gzip, GZIP_MINIMUM_BODY_LENGTH};
 use libprocess::{Context, Reply, Request, Response};
 
 use super::cache::RenderCache;
@@ -68,6 +69,8 @@ pub enum Endpoint {
 struct PendingRead {
     endpoint: Endpoint,
     query: HashMap<String, String>,
+    /// Whether the client accepts gzip.
+    gzip: bool,
     reply: oneshot::Sender<Response>,
 }
 
@@ -101,6 +104,7 @@ pub fn serve(
 ) -> Reply {
     let (reply, answer) = oneshot::channel();
     master.reads.pending.push(PendingRead {
+        gzip: request.accepts_encoding("gzip"),
         endpoint,
         query: request.query,
         reply,
@@ -221,8 +225,15 @@ pub fn render(
     out
 }
 
+/// A body rendered for a batch, and compressed once if a reader accepts
+/// gzip.
+struct RenderedBody {
+    plain: Bytes,
+    gzip: Option<Bytes>,
+}
+
 fn render_batch(snapshot: &Snapshot, cache: &mut RenderCache, batch: Vec<PendingRead>) {
-    let mut rendered: HashMap<(Endpoint, Vec<(String, String)>), Bytes> = HashMap::new();
+    let mut rendered: HashMap<(Endpoint, Vec<(String, String)>), RenderedBody> = HashMap::new();
     for read in batch {
         let mut key: Vec<(String, String)> = read
             .query
@@ -233,18 +244,27 @@ fn render_batch(snapshot: &Snapshot, cache: &mut RenderCache, batch: Vec<Pending
         key.sort();
         let body = rendered
             .entry((read.endpoint.clone(), key))
-            .or_insert_with(|| Bytes::from(render(snapshot, cache, &read.endpoint, &read.query)))
-            .clone();
+            .or_insert_with(|| RenderedBody {
+                plain: Bytes::from(render(snapshot, cache, &read.endpoint, &read.query)),
+                gzip: None,
+            });
         let response = match read.query.get("jsonp") {
             Some(callback) => {
-                let mut out = Vec::with_capacity(body.len() + callback.len() + 3);
+                let mut out = Vec::with_capacity(body.plain.len() + callback.len() + 3);
                 out.extend_from_slice(callback.as_bytes());
                 out.push(b'(');
-                out.extend_from_slice(&body);
+                out.extend_from_slice(&body.plain);
                 out.extend_from_slice(b");");
                 Response::ok("text/javascript", out)
             }
-            None => Response::ok("application/json", body),
+            None if read.gzip && body.plain.len() >= GZIP_MINIMUM_BODY_LENGTH => {
+                // Compressed once for every reader of the batch that asks,
+                // rather than by libprocess once per reader.
+                let gzip = body.gzip.get_or_insert_with(|| gzip(&body.plain));
+                Response::ok("application/json", gzip.clone())
+                    .with_header("Content-Encoding", "gzip")
+            }
+            None => Response::ok("application/json", body.plain.clone()),
         };
         // The client may have gone away; nothing to do then.
         let _ = read.reply.send(response);

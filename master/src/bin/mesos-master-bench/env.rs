@@ -25,6 +25,8 @@ pub struct Env {
     pub dir: PathBuf,
     /// Threads of the load generator's runtime.
     pub workers: usize,
+    /// Whether `/master/state` readers accept gzip.
+    pub poll_gzip: bool,
     masters: AtomicUsize,
     rows: Mutex<Vec<Row>>,
 }
@@ -56,6 +58,7 @@ impl Env {
             durable,
             dir,
             workers,
+            poll_gzip: false,
             masters: AtomicUsize::new(0),
             rows: Mutex::new(Vec::new()),
         }

@@ -69,6 +69,7 @@ const FLAGS: &[FlagSpec] = &[
     FlagSpec::u64("state_running_per_agent", "Tasks each of those agents keeps RUNNING.").default("20"),
     FlagSpec::string("state_pollers", "Concurrent /master/state pollers, comma separated, each run during churn.").default("1,4,20"),
     FlagSpec::duration("poll_duration", "How long each polling run lasts.").default("5secs"),
+    FlagSpec::bool("poll_gzip", "/master/state readers send 'Accept-Encoding: gzip' (as browsers and Python's requests do) and read the compressed body.").default("false"),
     FlagSpec::u64("state_shape_agents", "Agents of Mesos's MasterStateQuery shape (20,000 in the issue; --full).").default("2000"),
     FlagSpec::u64("failover_agents", "Agents of the failover scenario (10,000 in the issue; --full).").default("2000"),
     FlagSpec::u64("failover_tasks_per_agent", "RUNNING tasks per agent in the failover scenario.").default("10"),
@@ -210,7 +211,7 @@ fn run(flags: &Flags) -> Result<(), String> {
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    let env = Env::new(
+    let mut env = Env::new(
         binary,
         external,
         master_flags,
@@ -218,6 +219,7 @@ fn run(flags: &Flags) -> Result<(), String> {
         dir.clone(),
         workers,
     );
+    env.poll_gzip = flags.get_bool("poll_gzip").unwrap_or(false);
 
     let agent = Scalars::parse(flags.get_str("agent_resources").unwrap_or_default())?;
     let task = Scalars::parse(flags.get_str("task_resources").unwrap_or_default())?;

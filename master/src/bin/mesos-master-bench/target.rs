@@ -317,15 +317,22 @@ pub fn cpu_of(pid: &str) -> Option<Duration> {
 }
 
 /// Connects to `address` and sends a GET of `path` with `Connection:
-/// close`; the answer is read until the server closes.
-fn send_get(address: SocketAddr, path: &str, bound: Duration) -> Result<TcpStream, String> {
+/// close` (and `Accept-Encoding: gzip` if `gzip`); the answer is read
+/// until the server closes.
+fn send_get(
+    address: SocketAddr,
+    path: &str,
+    bound: Duration,
+    gzip: bool,
+) -> Result<TcpStream, String> {
     let mut stream =
         TcpStream::connect_timeout(&address, bound).map_err(|e| format!("connect: {e}"))?;
     stream
         .set_read_timeout(Some(bound))
         .map_err(|e| e.to_string())?;
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: application/json\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: application/json\r\n{}\r\n",
+        if gzip { "Accept-Encoding: gzip\r\n" } else { "" }
     );
     stream
         .write_all(request.as_bytes())
@@ -335,15 +342,17 @@ fn send_get(address: SocketAddr, path: &str, bound: Duration) -> Result<TcpStrea
 
 /// A GET as a poller that throws the body away makes it (`curl -o
 /// /dev/null`): read into `buffer`, reused from one request to the next,
-/// so that the poller costs the machine as little as it can. The status
-/// and the response's size (headers included).
+/// so that the poller costs the machine as little as it can; with
+/// `gzip`, it accepts a compressed body (and does not decompress it). The
+/// status and the response's size (headers included).
 pub fn http_fetch(
     address: SocketAddr,
     path: &str,
     bound: Duration,
     buffer: &mut [u8],
+    gzip: bool,
 ) -> Result<(u16, usize), String> {
-    let mut stream = send_get(address, path, bound)?;
+    let mut stream = send_get(address, path, bound, gzip)?;
     let mut status = None;
     let mut total = 0;
     loop {
@@ -370,7 +379,7 @@ pub fn http_get(
     path: &str,
     bound: Duration,
 ) -> Result<(u16, Vec<u8>), String> {
-    let mut stream = send_get(address, path, bound)?;
+    let mut stream = send_get(address, path, bound, false)?;
     let mut response = Vec::new();
     stream
         .read_to_end(&mut response)

@@ -230,7 +230,13 @@ pub struct Polls {
 }
 
 /// `pollers` threads each GET `path` back to back for `length`.
-pub fn poll(address: SocketAddr, path: &str, pollers: usize, length: Duration) -> Polls {
+pub fn poll(
+    address: SocketAddr,
+    path: &str,
+    pollers: usize,
+    length: Duration,
+    gzip: bool,
+) -> Polls {
     let started = Instant::now();
     let deadline = started + length;
     let threads: Vec<_> = (0..pollers)
@@ -244,7 +250,7 @@ pub fn poll(address: SocketAddr, path: &str, pollers: usize, length: Duration) -
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     let bound = Duration::from_secs(60);
-                    match target::http_fetch(address, &path, bound, &mut buffer) {
+                    match target::http_fetch(address, &path, bound, &mut buffer, gzip) {
                         Ok((200, size)) => {
                             latencies.push(sent.elapsed());
                             bytes = size;

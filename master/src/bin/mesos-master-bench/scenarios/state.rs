@@ -222,8 +222,13 @@ fn state_alone(env: &Env, target: &Target, what: &str, times: usize) -> Result<(
     let bound = Duration::from_secs(120);
     for _ in 0..times {
         let sent = Instant::now();
-        let (status, _) =
-            crate::target::http_fetch(target.address(), "/master/state", bound, &mut buffer)?;
+        let (status, _) = crate::target::http_fetch(
+            target.address(),
+            "/master/state",
+            bound,
+            &mut buffer,
+            env.poll_gzip,
+        )?;
         latencies.push(sent.elapsed());
         if status != 200 {
             return Err(format!("/master/state answered {status}"));
@@ -257,7 +262,7 @@ fn polled(
 ) -> Result<(), String> {
     let address = target.address();
     let (window, polls): (Window, Polls) = super::window(target, &cluster.tally, length, |d| {
-        super::poll(address, "/master/state", pollers, d)
+        super::poll(address, "/master/state", pollers, d, env.poll_gzip)
     });
     for warning in window.warnings() {
         println!("  ! {warning}");
