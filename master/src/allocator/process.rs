@@ -277,8 +277,10 @@ impl AllocatorProcess {
         resources: &Resources,
         refuse: Option<Duration>,
     ) {
-        // As Mesos: what comes back waits for the batch, so that a busy
-        // cluster is offered its freed resources together.
+        // As Mesos: what comes back waits for its agent's next batch.
+        // Offered at once, a busy cluster's frameworks would launch as
+        // fast as the master can go, and every task would wait behind all
+        // the others in flight.
         let now = ctx.runtime().clock().now();
         let result = self
             .allocator

@@ -103,7 +103,9 @@ impl TaskJson {
 
     fn prune(&mut self) {
         self.one.prune_if_grown();
-        self.lists.prune_if_grown();
+        // A few lists per framework, each holding its slice (a pointer per
+        // task) until forgotten: cheap to check, dear to keep.
+        self.lists.prune();
     }
 }
 
