@@ -51,23 +51,7 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
             let first = first_request(&stream).await;
             match (first, runtime.readers().cloned()) {
                 (FirstRequest::Read, Some(readers)) => {
-                    // Handed to the readers' runtime: its reactor must own
-                    // the socket.
-                    match stream.into_std() {
-                        Ok(stream) => {
-                            readers.spawn(async move {
-                                match TcpStream::from_std(stream) {
-                                    Ok(stream) => {
-                                        serve_connection(runtime, stream, peer, false).await
-                                    }
-                                    Err(error) => {
-                                        tracing::warn!("cannot serve reader {peer}: {error}")
-                                    }
-                                }
-                            });
-                        }
-                        Err(error) => tracing::warn!("cannot serve reader {peer}: {error}"),
-                    }
+                    hand_to_readers(&readers, runtime, stream, peer)
                 }
                 (first, _) => {
                     serve_connection(runtime, stream, peer, first == FirstRequest::Other).await
@@ -75,6 +59,26 @@ pub(crate) async fn serve(runtime: Runtime, listener: TcpListener) {
             }
         });
     }
+}
+
+/// Serves a reader's connection on the readers' runtime, whose reactor
+/// must own the socket.
+fn hand_to_readers(
+    readers: &tokio::runtime::Handle,
+    runtime: Runtime,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    let stream = match stream.into_std() {
+        Ok(stream) => stream,
+        Err(error) => return tracing::warn!("cannot serve reader {peer}: {error}"),
+    };
+    readers.spawn(async move {
+        match TcpStream::from_std(stream) {
+            Ok(stream) => serve_connection(runtime, stream, peer, false).await,
+            Err(error) => tracing::warn!("cannot serve reader {peer}: {error}"),
+        }
+    });
 }
 
 /// Serves one connection until it closes. `pipelined`: hyper's
