@@ -79,10 +79,10 @@ fn new_task(
         state: TaskState::TaskStaging as i32,
         resources: resources.to_proto_in(Format::REFINED_FRAMEWORK),
         labels: task.labels.clone(),
-        discovery: task.discovery.clone(),
-        container: task.container.clone(),
+        discovery: task.discovery.clone().map(Box::new),
+        container: task.container.clone().map(Box::new),
         user,
-        health_check: task.health_check.clone(),
+        health_check: task.health_check.clone().map(Box::new),
         kill_policy: task.kill_policy,
         limits: task.limits.clone(),
         ..Default::default()

@@ -58,13 +58,13 @@ pub fn task(t: &Task) -> Vec<u8> {
             o.array("labels", |a| labels(a, list));
         }
         if let Some(discovery) = &t.discovery {
-            o.raw("discovery", &protobuf::to_vec(discovery));
+            o.raw("discovery", &protobuf::to_vec(&**discovery));
         }
         if let Some(container) = &t.container {
-            o.raw("container", &protobuf::to_vec(container));
+            o.raw("container", &protobuf::to_vec(&**container));
         }
         if let Some(check) = &t.health_check {
-            o.raw("health_check", &protobuf::to_vec(check));
+            o.raw("health_check", &protobuf::to_vec(&**check));
         }
     });
     out
@@ -243,10 +243,10 @@ mod tests {
         });
         t.user = Some("nobody".into());
         t.limits.insert("cpus".into(), value::Scalar { value: 2.0 });
-        t.container = Some(mesos_proto::mesos::ContainerInfo {
+        t.container = Some(Box::new(mesos_proto::mesos::ContainerInfo {
             r#type: mesos_proto::mesos::container_info::Type::Mesos as i32,
             ..Default::default()
-        });
+        }));
         let rendered: Value = serde_json::from_slice(&task(&t)).unwrap();
         assert_eq!(rendered["executor_id"], "exec");
         assert_eq!(rendered["user"], "nobody");
