@@ -110,6 +110,10 @@ mod media_tests {
             ContentType::parse("Application/X-Protobuf; charset=binary"),
             Some(ContentType::Protobuf)
         );
+        assert_eq!(
+            ContentType::parse("application/json; charset=utf-8"),
+            Some(ContentType::Json)
+        );
         assert_eq!(ContentType::parse("text/plain"), None);
     }
 
@@ -123,6 +127,10 @@ mod media_tests {
         );
         assert_eq!(
             ContentType::negotiate(Some("application/*;q=0.5, application/json;q=0")),
+            Some(ContentType::Protobuf)
+        );
+        assert_eq!(
+            ContentType::negotiate(Some("application/*, application/json;q=0")),
             Some(ContentType::Protobuf)
         );
         assert_eq!(ContentType::negotiate(Some("text/html")), None);

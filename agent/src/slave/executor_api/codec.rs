@@ -116,30 +116,4 @@ mod tests {
         let proto = encode_event(ContentType::Protobuf, &event).unwrap();
         assert_eq!(Event::decode(proto.as_slice()).unwrap(), event);
     }
-
-    #[test]
-    fn media_types_and_accept() {
-        assert_eq!(
-            ContentType::parse("application/json; charset=utf-8"),
-            Some(ContentType::Json)
-        );
-        assert_eq!(ContentType::parse("text/plain"), None);
-        assert_eq!(ContentType::negotiate(None), Some(ContentType::Json));
-        assert_eq!(ContentType::negotiate(Some("*/*")), Some(ContentType::Json));
-        assert_eq!(
-            ContentType::negotiate(Some("application/x-protobuf")),
-            Some(ContentType::Protobuf)
-        );
-        assert_eq!(
-            ContentType::negotiate(Some("application/*, application/json;q=0")),
-            Some(ContentType::Protobuf)
-        );
-        assert_eq!(ContentType::negotiate(Some("text/html")), None);
-    }
-
-    #[test]
-    fn records_are_length_prefixed() {
-        assert_eq!(&record(b"hello")[..], b"5\nhello");
-        assert_eq!(&record(b"")[..], b"0\n");
-    }
 }
