@@ -46,5 +46,5 @@ pub use error::{Error, Terminated, UpidError};
 pub use http::{Body, Reply, Request, Response, StreamWriter};
 pub use message::Message;
 pub use process::{Context, Pid, Process};
-pub use runtime::Runtime;
+pub use runtime::{set_own_nice, Runtime};
 pub use upid::UPID;

@@ -483,9 +483,11 @@ fn start_tokio(
 }
 
 /// Sets the calling thread's nice value (not the whole process's, as
-/// `setpriority` on a thread id does on Linux). Failing (no permission to
-/// change it) leaves the thread as it was, which only costs priority.
-fn set_own_nice(nice: i32) {
+/// `setpriority` on a thread id does on Linux): how the reader threads
+/// run at [`READER_NICE`](crate::READER_NICE), and any other thread that
+/// serves readers can. Failing (no permission to change it) leaves the
+/// thread as it was, which only costs priority.
+pub fn set_own_nice(nice: i32) {
     // SAFETY: gettid has no preconditions; setpriority on our own thread
     // id changes that thread's nice value and nothing else.
     unsafe {

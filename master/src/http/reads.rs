@@ -39,9 +39,6 @@ use crate::master::Master;
 /// Snapshots take at most one part in this many of the master's time.
 pub const SNAPSHOT_SHARE: u32 = 10;
 
-/// The nice value of the threads that render reads.
-const READS_NICE: libc::c_int = 10;
-
 /// Reads are not held back for less than this.
 const SHORTEST_WAIT: Duration = Duration::from_millis(2);
 
@@ -157,7 +154,9 @@ fn take_batch(master: &mut Master, ctx: &mut Context<Master>) {
     let mut cache = master.reads.cache.take().unwrap_or_default();
     let pid = ctx.handle();
     let job = move || {
-        yield_to_the_master();
+        // Rendered at the readers' priority: with the CPU the master
+        // leaves, rather than a share of it.
+        libprocess::set_own_nice(libprocess::READER_NICE);
         render_batch(&snapshot, &mut cache, batch);
         // The snapshot's references are released here, off the master,
         // before the cache looks for values the master has let go.
@@ -175,19 +174,6 @@ fn take_batch(master: &mut Master, ctx: &mut Context<Master>) {
         // The batch's requests get a 503 (their senders are dropped).
         tracing::error!("cannot render the master's state: {error}");
         master.reads.rendering = false;
-    }
-}
-
-/// Lowers the calling thread's priority (nice 10): rendering a large
-/// state then takes the CPU the master leaves, rather than a share of it,
-/// so that offers, launches and status updates keep their pace while many
-/// pollers read.
-fn yield_to_the_master() {
-    // SAFETY: setpriority on our own thread id changes nothing but that
-    // thread's nice value; a failure (no permission) leaves it as it was.
-    unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, READS_NICE);
     }
 }
 
