@@ -47,6 +47,12 @@ enum Candidates {
     Agents(BTreeSet<Arc<str>>),
 }
 
+impl Candidates {
+    fn agent(id: &str) -> Candidates {
+        Candidates::Agents(BTreeSet::from([Arc::from(id)]))
+    }
+}
+
 /// The allocator process. Reach it through
 /// [`AllocatorHandle`](super::AllocatorHandle).
 pub struct AllocatorProcess {
@@ -86,36 +92,28 @@ impl AllocatorProcess {
         let slices = slices(agents, interval);
         if slices == 1 {
             self.cursor = 0;
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         } else {
             if self.cursor >= agents {
                 self.cursor = 0;
             }
             let start = self.cursor;
             self.cursor += agents.div_ceil(slices);
-            for agent in self.allocator.agent_ids(start..self.cursor) {
-                self.request(ctx, Some(&agent));
-            }
+            let slice = self.allocator.agent_ids(start..self.cursor);
+            self.request(ctx, Candidates::Agents(slice.into_iter().collect()));
         }
         ctx.delay(interval / slices as u32, |p, ctx| p.tick(ctx));
     }
 
-    /// Asks for a cycle over `agent` (or all agents), coalesced with any
-    /// cycle already pending.
-    fn request(&mut self, ctx: &mut Context<Self>, agent: Option<&str>) {
-        let now = Instant::now();
-        match (&mut self.pending, agent) {
+    /// Asks for a cycle over `wanted`, coalesced with any cycle already
+    /// pending.
+    fn request(&mut self, ctx: &mut Context<Self>, wanted: Candidates) {
+        match (&mut self.pending, wanted) {
             (Some((Candidates::All, _)), _) => {}
-            (Some((candidates, _)), None) => *candidates = Candidates::All,
-            (Some((Candidates::Agents(set), _)), Some(agent)) => {
-                set.insert(Arc::from(agent));
-            }
-            (None, agent) => {
-                let candidates = match agent {
-                    Some(agent) => Candidates::Agents(BTreeSet::from([Arc::from(agent)])),
-                    None => Candidates::All,
-                };
-                self.pending = Some((candidates, now));
+            (Some((candidates, _)), Candidates::All) => *candidates = Candidates::All,
+            (Some((Candidates::Agents(set), _)), Candidates::Agents(more)) => set.extend(more),
+            (None, wanted) => {
+                self.pending = Some((wanted, Instant::now()));
                 ctx.handle().post(|p, ctx| p.run_pending(ctx));
             }
         }
@@ -180,19 +178,19 @@ impl AllocatorProcess {
             .allocator
             .add_framework(id, spec, used, active, suppressed);
         if Self::log(result, "add framework") {
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         }
     }
 
     pub(super) fn remove_framework(&mut self, ctx: &mut Context<Self>, id: &str) {
         if Self::log(self.allocator.remove_framework(id), "remove framework") {
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         }
     }
 
     pub(super) fn activate_framework(&mut self, ctx: &mut Context<Self>, id: &str) {
         if Self::log(self.allocator.activate_framework(id), "activate framework") {
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         }
     }
 
@@ -212,7 +210,7 @@ impl AllocatorProcess {
     ) {
         let result = self.allocator.update_framework(id, spec, suppressed);
         if Self::log(result, "update framework") {
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         }
     }
 
@@ -226,7 +224,7 @@ impl AllocatorProcess {
     ) {
         let result = self.allocator.add_slave(id, capabilities, total, used);
         if Self::log(result, "add agent") {
-            self.request(ctx, Some(id));
+            self.request(ctx, Candidates::agent(id));
         }
     }
 
@@ -243,13 +241,13 @@ impl AllocatorProcess {
     ) {
         let result = self.allocator.update_slave(id, total, capabilities);
         if Self::log(result, "update agent") {
-            self.request(ctx, Some(id));
+            self.request(ctx, Candidates::agent(id));
         }
     }
 
     pub(super) fn activate_slave(&mut self, ctx: &mut Context<Self>, id: &str) {
         if Self::log(self.allocator.activate_slave(id), "activate agent") {
-            self.request(ctx, Some(id));
+            self.request(ctx, Candidates::agent(id));
         }
     }
 
@@ -304,7 +302,7 @@ impl AllocatorProcess {
         roles: &BTreeSet<String>,
     ) {
         if Self::log(self.allocator.revive_offers(id, roles), "revive offers") {
-            self.request(ctx, None);
+            self.request(ctx, Candidates::All);
         }
     }
 
@@ -314,7 +312,7 @@ impl AllocatorProcess {
         weights: &BTreeMap<String, f64>,
     ) {
         self.allocator.update_weights(weights);
-        self.request(ctx, None);
+        self.request(ctx, Candidates::All);
     }
 }
 
