@@ -47,12 +47,11 @@ fn pesos_v0_driver_runs_tasks_and_endpoint_readers_pass() {
     // With the pesos framework's tasks done, the readers have sandboxes to
     // browse and read: the agent lists all 20 (the readers find a task's
     // sandbox through the agent's state).
-    let deadline = std::time::Instant::now() + support::BOUND;
     let mut listed = Vec::new();
-    while listed.len() < 20 && std::time::Instant::now() < deadline {
+    support::poll(support::BOUND, || {
         listed = support::agents_tasks(&local.address);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        (listed.len() >= 20).then_some(())
+    });
     assert_eq!(listed.len(), 20, "the agent lists the 20 tasks: {listed:?}");
     let endpoints = run(
         "bash",

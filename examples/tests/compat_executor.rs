@@ -226,11 +226,9 @@ fn pymesos_http_executor_runs_tasks_on_our_agent() {
         .and_then(|pid| pid.split_once('@'))
         .map(|(_, address)| address.to_string())
         .expect("the agent's pid");
-    let mut sandbox = None;
-    while sandbox.is_none() {
-        assert!(Instant::now() < deadline, "the executor never ended");
+    let sandbox = support::poll(deadline.saturating_duration_since(Instant::now()), || {
         let agent_state = get_json(&format!("http://{agent}/slave(1)/state"));
-        sandbox = agent_state["completed_frameworks"]
+        agent_state["completed_frameworks"]
             .as_array()
             .into_iter()
             .flatten()
@@ -241,10 +239,9 @@ fn pymesos_http_executor_runs_tasks_on_our_agent() {
                     .unwrap_or_default()
             })
             .find(|e| e["id"] == EXECUTOR)
-            .and_then(|e| e["directory"].as_str().map(PathBuf::from));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let sandbox = sandbox.unwrap_or_default();
+            .and_then(|e| e["directory"].as_str().map(PathBuf::from))
+    })
+    .expect("the executor never ended");
     let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap_or_default();
     let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
     assert!(stdout.contains("registered on agent"), "{stdout}\n{stderr}");

@@ -60,14 +60,10 @@ impl Local {
             .to_string();
         let local = Local { child, address };
         // Agents register after a random backoff: wait until all are in.
-        let deadline = std::time::Instant::now() + BOUND;
-        while local.state()["activated_slaves"].as_f64() != Some(f64::from(agents)) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{agents} agent(s) registered in time"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let all_in = local.wait_for(BOUND, |state| {
+            state["activated_slaves"].as_f64() == Some(f64::from(agents))
+        });
+        assert!(all_in, "{agents} agent(s) registered in time");
         local
     }
 
@@ -90,14 +86,7 @@ impl Local {
         within: Duration,
         mut check: impl FnMut(&serde_json::Value) -> bool,
     ) -> bool {
-        let deadline = std::time::Instant::now() + within;
-        while std::time::Instant::now() < deadline {
-            if check(&self.state()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        poll(within, || check(&self.state()).then_some(())).is_some()
     }
 
     pub fn state(&self) -> serde_json::Value {
@@ -167,17 +156,30 @@ impl SeparateCluster {
             agent,
             address,
         };
-        let deadline = std::time::Instant::now() + BOUND;
-        while master_state(&cluster.address)
-            .is_none_or(|state| state["activated_slaves"].as_f64() != Some(1.0))
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the agent registered with the master in time"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let registered = poll(BOUND, || {
+            master_state(&cluster.address)
+                .filter(|state| state["activated_slaves"].as_f64() == Some(1.0))
+        });
+        assert!(
+            registered.is_some(),
+            "the agent registered with the master in time"
+        );
         cluster
+    }
+}
+
+/// Calls `probe` every 20 ms until it gives something, for at most
+/// `within`: what it gave, or `None` when time ran out.
+pub fn poll<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
