@@ -605,6 +605,44 @@ fn reconciliation_answers_known_and_unknown_tasks() {
 }
 
 #[test]
+fn what_an_ended_task_held_is_offered_again_before_the_next_batch() {
+    // The default interval: the next batch is a second away.
+    let master = TestMaster::with_args(&[]);
+    let (agent, agent_id) = register_agent(&master);
+    let scheduler = Peer::start("scheduler-1");
+    let framework_id = subscribe(&master, &scheduler, framework_info("test"));
+    let offers: ResourceOffersMessage = scheduler.expect();
+    master.runtime.clock().pause();
+
+    let mut whole = task("t1", &agent_id, 2.0);
+    whole.resources = agent_info().resources;
+    scheduler.send(
+        &master.upid(),
+        &accept(&framework_id, &offers.offers[0].id, vec![whole]),
+    );
+    let _: RunTaskMessage = agent.expect();
+    let finished = agent_update(&framework_id, &agent_id, "t1", TaskState::TaskFinished);
+    agent.send(&master.upid(), &finished);
+    let _: StatusUpdateMessage = scheduler.expect();
+
+    // One slice gap of the paused clock later, not a whole interval.
+    master
+        .runtime
+        .clock()
+        .advance(mesos_master::allocator::process::MIN_SLICE_GAP);
+    let again: ResourceOffersMessage = scheduler.expect();
+    assert_eq!(again.offers.len(), 1);
+    assert_eq!(again.offers[0].slave_id.value, agent_id);
+    let cpus = again.offers[0]
+        .resources
+        .iter()
+        .find(|r| r.name == "cpus")
+        .and_then(|r| r.scalar.as_ref())
+        .map(|s| s.value);
+    assert_eq!(cpus, Some(2.0));
+}
+
+#[test]
 fn offers_are_rescinded_after_offer_timeout() {
     let master = TestMaster::with_args(&["--allocation_interval=50ms", "--offer_timeout=30secs"]);
     let (_agent, _) = register_agent(&master);

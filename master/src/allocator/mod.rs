@@ -3,9 +3,11 @@
 //! The master tells the allocator about frameworks, agents and resources
 //! coming back, through an [`AllocatorHandle`]; the allocator looks at
 //! every agent once per `--allocation_interval` (in slices spread over
-//! the interval), and soon after events that add resources or offer
-//! takers, and hands each framework's offers to the [`OfferCallback`],
-//! which the master turns into `Offer`s.
+//! the interval), soon after events that add resources or offer takers,
+//! and a slice gap after tasks end on it (while frameworks keep up with
+//! their offers, which the master reports closed), and hands each
+//! framework's offers to the [`OfferCallback`], which the master turns
+//! into `Offer`s.
 //!
 //! Ids at the handle are plain strings: the `value` of the proto
 //! `FrameworkID` / `SlaveID`. Resources are `mesos_common` [`Resources`];
@@ -29,6 +31,7 @@ pub mod sorter;
 pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +65,7 @@ pub type OfferCallback =
 #[derive(Clone, Debug)]
 pub struct AllocatorHandle {
     pid: Pid<AllocatorProcess>,
+    open_offers: Arc<AtomicUsize>,
 }
 
 impl AllocatorHandle {
@@ -73,8 +77,10 @@ impl AllocatorHandle {
         offers: OfferCallback,
     ) -> Result<AllocatorHandle, libprocess::Error> {
         let id = runtime.generate_id("hierarchical-allocator");
-        let pid = runtime.spawn(&id, AllocatorProcess::new(options, offers))?;
-        Ok(AllocatorHandle { pid })
+        let open_offers = Arc::new(AtomicUsize::new(0));
+        let process = AllocatorProcess::new(options, offers, open_offers.clone());
+        let pid = runtime.spawn(&id, process)?;
+        Ok(AllocatorHandle { pid, open_offers })
     }
 
     /// The process behind the handle.
@@ -208,6 +214,27 @@ impl AllocatorHandle {
         let (framework, slave) = (framework_id.to_string(), slave_id.to_string());
         self.pid
             .post(move |p, ctx| p.recover_resources(ctx, &framework, &slave, &resources, refuse));
+    }
+
+    /// Gives back what a framework's task or executor held on an agent
+    /// (it ended). Mesos offers it again at the agent's next batch; ours
+    /// offers it one slice gap later while frameworks keep up with their
+    /// offers (see [`process`]).
+    pub fn release_resources(&self, framework_id: &str, slave_id: &str, resources: Resources) {
+        let (framework, slave) = (framework_id.to_string(), slave_id.to_string());
+        self.pid
+            .post(move |p, ctx| p.release_resources(ctx, &framework, &slave, &resources));
+    }
+
+    /// Tells the allocator that one agent's resources it handed to the
+    /// [`OfferCallback`] are no longer an open offer: accepted, declined,
+    /// rescinded, or never offered (the framework or agent went away).
+    pub fn offer_closed(&self) {
+        // Saturating: a stray call must not wrap the count and stop the
+        // freed resources' slices for good.
+        let _ = self
+            .open_offers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
     /// Stops offers to a framework for `roles` (all its roles if empty).

@@ -17,6 +17,15 @@
 //! status updates come as a steady stream instead of one burst per
 //! interval that queues up everything behind it.
 //!
+//! What ended tasks give back need not wait for the batch (Mesos's
+//! MESOS-3078 asks for this): those agents are looked at again in a
+//! slice of their own, one slice gap later, while the frameworks keep up
+//! with their offers (no more offers open than a slice makes). When they
+//! fall behind, freed resources wait in the allocator instead of piling
+//! up as offers in the frameworks' queues, where every launch would wait
+//! behind them; a framework that sits on its offers only brings back
+//! Mesos's own pace.
+//!
 //! Metrics (Mesos's names): `allocator/mesos/allocation_runs`,
 //! `allocator/mesos/allocation_run_ms` (a timer),
 //! `allocator/mesos/allocation_run_latency_ms` (from the event or tick
@@ -25,9 +34,11 @@
 //! `.../offered_or_allocated` for cpus, gpus, mem and disk.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indexmap::IndexSet;
 use libprocess::{Context, Process};
 use mesos_common::resources::Resources;
 
@@ -61,16 +72,29 @@ pub struct AllocatorProcess {
     pending: Option<(Candidates, Instant)>,
     /// Position of the first agent of the next slice of the batch.
     cursor: usize,
+    /// Agents whose ended tasks gave resources back, in the order they
+    /// did, waiting for a slice of freed agents.
+    freed: IndexSet<Arc<str>>,
+    /// Offers made and not yet closed by the master (see
+    /// [`AllocatorHandle::offer_closed`](super::AllocatorHandle::offer_closed)).
+    open_offers: Arc<AtomicUsize>,
 }
 
 impl AllocatorProcess {
-    /// A process around a fresh allocator.
-    pub fn new(options: AllocatorOptions, offers: OfferCallback) -> AllocatorProcess {
+    /// A process around a fresh allocator; `open_offers` counts the
+    /// offers it made that the master has not closed yet.
+    pub fn new(
+        options: AllocatorOptions,
+        offers: OfferCallback,
+        open_offers: Arc<AtomicUsize>,
+    ) -> AllocatorProcess {
         AllocatorProcess {
             allocator: HierarchicalAllocator::new(options),
             offers,
             pending: None,
             cursor: 0,
+            freed: IndexSet::new(),
+            open_offers,
         }
     }
 
@@ -103,6 +127,29 @@ impl AllocatorProcess {
             self.request(ctx, Candidates::Agents(slice.into_iter().collect()));
         }
         ctx.delay(interval / slices as u32, |p, ctx| p.tick(ctx));
+    }
+
+    /// How many agents a slice looks at.
+    fn slice_agents(&self) -> usize {
+        let agents = self.allocator.counts().1;
+        agents
+            .div_ceil(slices(agents, self.interval()))
+            .max(MIN_SLICE_AGENTS)
+    }
+
+    /// A slice of freed agents, if the frameworks have taken up the
+    /// offers made so far; then again one slice gap later while agents
+    /// are still waiting.
+    fn offer_freed(&mut self, ctx: &mut Context<Self>) {
+        let slice = self.slice_agents();
+        if self.open_offers.load(Ordering::Relaxed) <= slice {
+            let take = slice.min(self.freed.len());
+            let agents = self.freed.drain(..take).collect();
+            self.request(ctx, Candidates::Agents(agents));
+        }
+        if !self.freed.is_empty() {
+            ctx.delay(MIN_SLICE_GAP, |p, ctx| p.offer_freed(ctx));
+        }
     }
 
     /// Asks for a cycle over `wanted`, coalesced with any cycle already
@@ -138,6 +185,12 @@ impl AllocatorProcess {
             .record(started.elapsed().as_secs_f64() * 1000.0);
         metrics::counter!("allocator/mesos/allocation_runs").increment(1);
         self.record_resources();
+        let offers: usize = allocations
+            .iter()
+            .flat_map(|allocation| allocation.resources.values())
+            .map(BTreeMap::len)
+            .sum();
+        self.open_offers.fetch_add(offers, Ordering::Relaxed);
         for allocation in allocations {
             (self.offers)(allocation.framework_id, allocation.resources);
         }
@@ -275,15 +328,32 @@ impl AllocatorProcess {
         resources: &Resources,
         refuse: Option<Duration>,
     ) {
-        // As Mesos: what comes back waits for its agent's next batch.
-        // Offered at once, a busy cluster's frameworks would launch as
-        // fast as the master can go, and every task would wait behind all
-        // the others in flight.
         let now = ctx.runtime().clock().now();
         let result = self
             .allocator
             .recover_resources(framework, slave, resources, refuse, now);
         Self::log(result, "recover resources");
+    }
+
+    pub(super) fn release_resources(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &str,
+        slave: &str,
+        resources: &Resources,
+    ) {
+        let now = ctx.runtime().clock().now();
+        let result = self
+            .allocator
+            .recover_resources(framework, slave, resources, None, now);
+        // The first agent to wait starts the slices of freed agents;
+        // `offer_freed` keeps them going while any are left.
+        if Self::log(result, "release resources")
+            && self.freed.insert(Arc::from(slave))
+            && self.freed.len() == 1
+        {
+            ctx.delay(MIN_SLICE_GAP, |p, ctx| p.offer_freed(ctx));
+        }
     }
 
     pub(super) fn suppress_offers(

@@ -187,8 +187,8 @@ fn recovered_resources_wait_for_the_next_batch() {
     let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
     let resources = Resources::clone(&offered["*"]["s1"]);
 
-    // Declined without a filter (as a task ending gives them back): not
-    // offered again until the batch comes round.
+    // Declined without a filter: not offered again until the batch comes
+    // round.
     handle.recover_resources("f1", "s1", resources, None);
     settle(&runtime, &handle);
     runtime.clock().advance(Duration::from_millis(500));
@@ -198,6 +198,68 @@ fn recovered_resources_wait_for_the_next_batch() {
     runtime.clock().advance(Duration::from_millis(500));
     let offer = offers.recv_timeout(BOUND).expect("offered by the batch");
     assert_eq!(agents_offered(&offer), ["s1"]);
+    runtime.shutdown();
+}
+
+#[test]
+fn what_ended_tasks_give_back_is_offered_again_a_slice_gap_later() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    add_framework(&handle, "f1", "*");
+    add_agent(&handle, "s1", "cpus:2;mem:1024");
+    let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
+    let resources = Resources::clone(&offered["*"]["s1"]);
+    // The offer was accepted; its task ended at once.
+    handle.offer_closed();
+    handle.release_resources("f1", "s1", resources);
+    settle(&runtime, &handle);
+    assert!(offers.try_recv().is_err(), "offered before the slice gap");
+
+    runtime.clock().advance(MIN_SLICE_GAP);
+    let offer = offers
+        .recv_timeout(BOUND)
+        .expect("offered a slice gap later");
+    assert_eq!(agents_offered(&offer), ["s1"]);
+    runtime.shutdown();
+}
+
+#[test]
+fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    add_framework(&handle, "f1", "*");
+    // Three slices of agents, all offered and none answered: more open
+    // offers than a slice makes.
+    let agents = 3 * MIN_SLICE_AGENTS;
+    for i in 0..agents {
+        add_agent(&handle, &format!("s{i:02}"), "cpus:1;mem:256");
+    }
+    settle(&runtime, &handle);
+    let mut held = BTreeMap::new();
+    while held.len() < agents {
+        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
+        held.extend(offer.into_values().flatten());
+    }
+    let resources = Resources::clone(&held["s00"]);
+    handle.release_resources("f1", "s00", resources);
+    for _ in 0..5 {
+        runtime.clock().advance(MIN_SLICE_GAP);
+        settle(&runtime, &handle);
+    }
+    assert!(offers.try_recv().is_err(), "offered while frameworks lag");
+
+    // The framework answers all but a slice's worth of its offers: the
+    // next slice gap offers what was freed.
+    for _ in 0..2 * MIN_SLICE_AGENTS {
+        handle.offer_closed();
+    }
+    runtime.clock().advance(MIN_SLICE_GAP);
+    let offer = offers
+        .recv_timeout(BOUND)
+        .expect("offered once they caught up");
+    assert_eq!(agents_offered(&offer), ["s00"]);
     runtime.shutdown();
 }
 

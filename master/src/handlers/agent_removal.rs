@@ -318,7 +318,7 @@ impl Master {
             }
         }
         self.allocator
-            .recover_resources(framework_id, agent_id, resources, None);
+            .release_resources(framework_id, agent_id, resources);
     }
 
     /// `--agent_reregister_timeout` after agent `id` disconnected: unless

@@ -49,6 +49,7 @@ impl Master {
                     .get(&agent_id)
                     .is_some_and(|a| a.active && a.connected);
                 if !framework_ok || !agent_ok {
+                    self.allocator.offer_closed();
                     self.allocator.recover_resources(
                         &framework_id,
                         &agent_id,
@@ -166,6 +167,7 @@ impl Master {
         recover: Option<Option<std::time::Duration>>,
     ) -> Option<Offer> {
         let offer = self.state.offers.remove(offer_id)?;
+        self.allocator.offer_closed();
         if let Some(timer) = offer.timer {
             ctx.cancel(timer);
         }

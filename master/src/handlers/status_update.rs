@@ -160,7 +160,7 @@ impl Master {
                     }
                 }
                 self.allocator
-                    .recover_resources(&framework.id, &agent_id, resources, None);
+                    .release_resources(&framework.id, &agent_id, resources);
             }
         }
         if framework.connected {

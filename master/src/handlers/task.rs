@@ -218,7 +218,7 @@ impl Master {
                     *used -= &resources;
                 }
                 self.allocator
-                    .recover_resources(framework_id, &agent_id, resources, None);
+                    .release_resources(framework_id, &agent_id, resources);
             }
         }
     }
@@ -240,12 +240,8 @@ impl Master {
                 if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
                     *used -= &resources;
                 }
-                self.allocator.recover_resources(
-                    framework_id,
-                    &task.slave_id.value,
-                    resources,
-                    None,
-                );
+                self.allocator
+                    .release_resources(framework_id, &task.slave_id.value, resources);
             }
         }
         if let Some(agent) = self.state.agents.get_mut(&task.slave_id.value) {
