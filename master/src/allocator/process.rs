@@ -19,12 +19,12 @@
 //!
 //! What ended tasks give back need not wait for the batch (Mesos's
 //! MESOS-3078 asks for this): those agents are looked at again in a
-//! slice of their own, one slice gap later, while the frameworks keep up
-//! with their offers (no more offers open than a slice makes). When they
-//! fall behind, freed resources wait in the allocator instead of piling
-//! up as offers in the frameworks' queues, where every launch would wait
-//! behind them; a framework that sits on its offers only brings back
-//! Mesos's own pace.
+//! slice of their own, one slice gap later, at no more than the batch's
+//! own pace, and while the frameworks keep up with their offers (no more
+//! offers open than a slice makes). When they fall behind, freed
+//! resources wait in the allocator instead of piling up as offers in the
+//! frameworks' queues, where every launch would wait behind them; a
+//! framework that sits on its offers only brings back Mesos's own pace.
 //!
 //! Metrics (Mesos's names): `allocator/mesos/allocation_runs`,
 //! `allocator/mesos/allocation_run_ms` (a timer),
@@ -75,6 +75,8 @@ pub struct AllocatorProcess {
     /// Agents whose ended tasks gave resources back, in the order they
     /// did, waiting for a slice of freed agents.
     freed: IndexSet<Arc<str>>,
+    /// Whether the next slice of freed agents is scheduled.
+    freed_gap_pending: bool,
     /// Offers made and not yet closed by the master (see
     /// [`AllocatorHandle::offer_closed`](super::AllocatorHandle::offer_closed)).
     open_offers: Arc<AtomicUsize>,
@@ -94,6 +96,7 @@ impl AllocatorProcess {
             pending: None,
             cursor: 0,
             freed: IndexSet::new(),
+            freed_gap_pending: false,
             open_offers,
         }
     }
@@ -137,17 +140,37 @@ impl AllocatorProcess {
             .max(MIN_SLICE_AGENTS)
     }
 
+    /// How many freed agents a slice gap may look at: the batch's own
+    /// pace (every agent once per interval), so that the two together
+    /// at most double it. Unbounded, a cluster of very short tasks runs
+    /// as a closed loop as fast as the machine goes, and every task
+    /// waits behind all the others in flight.
+    fn freed_per_gap(&self) -> usize {
+        let agents = self.allocator.counts().1 as u128;
+        let interval = self.interval().as_nanos().max(1);
+        let pace = (agents * MIN_SLICE_GAP.as_nanos()).div_ceil(interval);
+        pace.clamp(1, usize::MAX as u128) as usize
+    }
+
     /// A slice of freed agents, if the frameworks have taken up the
     /// offers made so far; then again one slice gap later while agents
     /// are still waiting.
     fn offer_freed(&mut self, ctx: &mut Context<Self>) {
+        self.freed_gap_pending = false;
         let slice = self.slice_agents();
-        if self.open_offers.load(Ordering::Relaxed) <= slice {
-            let take = slice.min(self.freed.len());
+        if !self.freed.is_empty() && self.open_offers.load(Ordering::Relaxed) <= slice {
+            let take = self.freed_per_gap().min(self.freed.len());
             let agents = self.freed.drain(..take).collect();
             self.request(ctx, Candidates::Agents(agents));
         }
-        if !self.freed.is_empty() {
+        self.await_freed_gap(ctx);
+    }
+
+    /// Schedules the next slice of freed agents, unless one is already
+    /// scheduled or none are waiting.
+    fn await_freed_gap(&mut self, ctx: &mut Context<Self>) {
+        if !self.freed_gap_pending && !self.freed.is_empty() {
+            self.freed_gap_pending = true;
             ctx.delay(MIN_SLICE_GAP, |p, ctx| p.offer_freed(ctx));
         }
     }
@@ -175,8 +198,15 @@ impl AllocatorProcess {
         let now = ctx.runtime().clock().now();
         let started = Instant::now();
         let allocations = match candidates {
-            Candidates::All => self.allocator.allocate(now),
+            // An agent looked at needs no freed slice of its own.
+            Candidates::All => {
+                self.freed.clear();
+                self.allocator.allocate(now)
+            }
             Candidates::Agents(set) => {
+                if !self.freed.is_empty() {
+                    self.freed.retain(|agent| !set.contains(agent));
+                }
                 let agents: Vec<Arc<str>> = set.into_iter().collect();
                 self.allocator.allocate_agents(now, &agents)
             }
@@ -346,13 +376,9 @@ impl AllocatorProcess {
         let result = self
             .allocator
             .recover_resources(framework, slave, resources, None, now);
-        // The first agent to wait starts the slices of freed agents;
-        // `offer_freed` keeps them going while any are left.
-        if Self::log(result, "release resources")
-            && self.freed.insert(Arc::from(slave))
-            && self.freed.len() == 1
-        {
-            ctx.delay(MIN_SLICE_GAP, |p, ctx| p.offer_freed(ctx));
+        if Self::log(result, "release resources") {
+            self.freed.insert(Arc::from(slave));
+            self.await_freed_gap(ctx);
         }
     }
 

@@ -225,6 +225,47 @@ fn what_ended_tasks_give_back_is_offered_again_a_slice_gap_later() {
 }
 
 #[test]
+fn freed_agents_are_looked_at_no_faster_than_the_batch_looks_at_agents() {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    add_framework(&handle, "f1", "*");
+    let agents = 200;
+    for i in 0..agents {
+        add_agent(&handle, &format!("s{i:03}"), "cpus:1;mem:256");
+    }
+    settle(&runtime, &handle);
+    let mut held = BTreeMap::new();
+    while held.len() < agents {
+        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
+        held.extend(offer.into_values().flatten());
+    }
+    // Every task ends at once.
+    for (agent, resources) in held {
+        handle.offer_closed();
+        handle.release_resources("f1", &agent, Resources::clone(&resources));
+    }
+    settle(&runtime, &handle);
+
+    // The batch looks at 200 agents a second: 2 per 10ms gap.
+    let mut seen = BTreeSet::new();
+    for gap in 0..3 {
+        runtime.clock().advance(MIN_SLICE_GAP);
+        let offer = offers.recv_timeout(BOUND).expect("a slice of freed agents");
+        let slice = agents_offered(&offer);
+        assert_eq!(slice.len(), 2, "gap {gap}: {slice:?}");
+        seen.extend(slice);
+        for _ in 0..2 {
+            handle.offer_closed();
+        }
+        settle(&runtime, &handle);
+        assert!(offers.try_recv().is_err(), "one slice per gap");
+    }
+    assert_eq!(seen.len(), 6);
+    runtime.shutdown();
+}
+
+#[test]
 fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
     let runtime = runtime();
     runtime.clock().pause();
