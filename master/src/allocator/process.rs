@@ -1,9 +1,10 @@
 //! The allocator actor: owns the [`HierarchicalAllocator`] and offers
 //! what is available in batches, every agent once per
-//! `--allocation_interval` on the runtime's clock, as Mesos does;
-//! resources that come back (a task ended, an offer was declined) wait
-//! for their agent's next batch. Events that add resources or offer
-//! takers (an agent, a framework, a revive) cause a cycle soon after.
+//! `--allocation_interval` on the runtime's clock, as Mesos does; a
+//! declined or rescinded offer waits for its agent's next batch (what
+//! ended tasks give back need not: below). Events that add resources or
+//! offer takers (an agent, a framework, a revive) cause a cycle soon
+//! after.
 //! Events arriving together cause one cycle: the first marks a cycle
 //! pending and queues it behind the events already in the mailbox, later
 //! ones only widen it (the agents to look at, or all of them), as Mesos
