@@ -82,6 +82,26 @@ fn settle(runtime: &Runtime, handle: &AllocatorHandle) {
         .expect("allocator alive");
 }
 
+/// Adds `count` agents `s000`, `s001`, ... of one cpu each and returns
+/// what each was offered as it came.
+fn add_agents_and_take_their_offers(
+    runtime: &Runtime,
+    handle: &AllocatorHandle,
+    offers: &mpsc::Receiver<Offered>,
+    count: usize,
+) -> BTreeMap<String, Arc<Resources>> {
+    for i in 0..count {
+        add_agent(handle, &format!("s{i:03}"), "cpus:1;mem:256");
+    }
+    settle(runtime, handle);
+    let mut held = BTreeMap::new();
+    while held.len() < count {
+        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
+        held.extend(offer.into_values().flatten());
+    }
+    held
+}
+
 fn agents_offered(offer: &Offered) -> Vec<String> {
     offer
         .1
@@ -230,16 +250,7 @@ fn freed_agents_are_looked_at_no_faster_than_the_batch_looks_at_agents() {
     runtime.clock().pause();
     let (handle, offers) = start(&runtime);
     add_framework(&handle, "f1", "*");
-    let agents = 200;
-    for i in 0..agents {
-        add_agent(&handle, &format!("s{i:03}"), "cpus:1;mem:256");
-    }
-    settle(&runtime, &handle);
-    let mut held = BTreeMap::new();
-    while held.len() < agents {
-        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
-        held.extend(offer.into_values().flatten());
-    }
+    let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, 200);
     // Every task ends at once.
     for (agent, resources) in held {
         handle.offer_closed();
@@ -273,18 +284,9 @@ fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
     add_framework(&handle, "f1", "*");
     // Three slices of agents, all offered and none answered: more open
     // offers than a slice makes.
-    let agents = 3 * MIN_SLICE_AGENTS;
-    for i in 0..agents {
-        add_agent(&handle, &format!("s{i:02}"), "cpus:1;mem:256");
-    }
-    settle(&runtime, &handle);
-    let mut held = BTreeMap::new();
-    while held.len() < agents {
-        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
-        held.extend(offer.into_values().flatten());
-    }
-    let resources = Resources::clone(&held["s00"]);
-    handle.release_resources("f1", "s00", resources);
+    let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, 3 * MIN_SLICE_AGENTS);
+    let resources = Resources::clone(&held["s000"]);
+    handle.release_resources("f1", "s000", resources);
     for _ in 0..5 {
         runtime.clock().advance(MIN_SLICE_GAP);
         settle(&runtime, &handle);
@@ -300,7 +302,7 @@ fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
     let offer = offers
         .recv_timeout(BOUND)
         .expect("offered once they caught up");
-    assert_eq!(agents_offered(&offer), ["s00"]);
+    assert_eq!(agents_offered(&offer), ["s000"]);
     runtime.shutdown();
 }
 
@@ -311,18 +313,10 @@ fn the_batch_offers_each_agent_once_per_interval_in_slices() {
     let (handle, offers) = start(&runtime);
     add_framework(&handle, "f1", "*");
     let agents = 4 * MIN_SLICE_AGENTS;
-    for i in 0..agents {
-        add_agent(&handle, &format!("s{i:03}"), "cpus:1;mem:256");
-    }
-    settle(&runtime, &handle);
-    // Everything offered as the agents came is given back at once.
-    let mut offered = 0;
-    while offered < agents {
-        let (_, offer) = offers.recv_timeout(BOUND).expect("the new agents' offers");
-        for (agent, resources) in offer.into_values().flatten() {
-            handle.recover_resources("f1", &agent, Resources::clone(&resources), None);
-            offered += 1;
-        }
+    // Everything offered as the agents came is declined at once.
+    let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, agents);
+    for (agent, resources) in held {
+        handle.recover_resources("f1", &agent, Resources::clone(&resources), None);
     }
     settle(&runtime, &handle);
     assert!(offers.try_recv().is_err());
