@@ -3,7 +3,7 @@
 
 use mesos_common::Resources;
 use mesos_proto::mesos::{
-    network_info, task_status, FrameworkInfo, Resource, SlaveInfo, Task, TaskState, TaskStatus,
+    network_info, task_status, FrameworkInfo, Resource, Task, TaskState, TaskStatus,
 };
 use serde_json::{json, Map, Value as Json};
 
@@ -168,28 +168,5 @@ pub fn framework(f: &Framework) -> Json {
             .map(executor)
             .collect::<Vec<_>>()),
     );
-    Json::Object(o)
-}
-
-/// The agent's attributes as `{"rack": "a"}`.
-pub fn attributes(info: &SlaveInfo) -> Json {
-    let mut o = Map::new();
-    for a in &info.attributes {
-        let value = if let Some(s) = &a.scalar {
-            json!(s.value)
-        } else if let Some(t) = &a.text {
-            json!(t.value)
-        } else if let Some(r) = &a.ranges {
-            let parts: Vec<String> = r
-                .range
-                .iter()
-                .map(|x| format!("{}-{}", x.begin, x.end))
-                .collect();
-            json!(format!("[{}]", parts.join(", ")))
-        } else {
-            Json::Null
-        };
-        o.insert(a.name.clone(), value);
-    }
     Json::Object(o)
 }

@@ -76,7 +76,7 @@ impl Slave {
             "unreserved_resources": total.unreserved().to_json_summary(),
             "reserved_resources_allocated": {},
             "unreserved_resources_allocated": used.to_json_summary(),
-            "attributes": json::attributes(&self.info),
+            "attributes": self.flags.attributes.to_json(),
             "master_hostname": self.master_hostname.clone().unwrap_or_default(),
             "flags": self.flags.raw.to_json()["flags"].clone(),
             "frameworks": self.frameworks.values().map(json::framework).collect::<Vec<_>>(),
