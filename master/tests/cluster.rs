@@ -640,6 +640,30 @@ fn what_an_ended_task_held_is_offered_again_before_the_next_batch() {
         .and_then(|r| r.scalar.as_ref())
         .map(|s| s.value);
     assert_eq!(cpus, Some(2.0));
+
+    // The allocator's count of open offers follows the master's through
+    // an accept, a finished task and now a decline; had it drifted up,
+    // freed resources would wait for the batch for good.
+    let open = |master: &TestMaster| {
+        master.settle();
+        master.inspect(|m| (m.allocator().open_offers(), m.outstanding_offers()))
+    };
+    assert_eq!(open(&master), (1, 1));
+    scheduler.send(
+        &master.upid(),
+        &Call {
+            framework_id: Some(FrameworkId {
+                value: framework_id.clone(),
+            }),
+            r#type: Some(call::Type::Decline as i32),
+            decline: Some(call::Decline {
+                offer_ids: vec![again.offers[0].id.clone()],
+                filters: None,
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(open(&master), (0, 0));
 }
 
 #[test]

@@ -237,6 +237,12 @@ impl AllocatorHandle {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
+    /// How many offers the allocator made that the master has not closed;
+    /// it should equal the master's outstanding offers once both are idle.
+    pub fn open_offers(&self) -> usize {
+        self.open_offers.load(Ordering::Relaxed)
+    }
+
     /// Stops offers to a framework for `roles` (all its roles if empty).
     pub fn suppress_offers(&self, framework_id: &str, roles: BTreeSet<String>) {
         let id = framework_id.to_string();

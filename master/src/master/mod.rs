@@ -197,4 +197,14 @@ impl Master {
     pub fn id(&self) -> &str {
         &self.info.id
     }
+
+    /// The handle to the master's allocator.
+    pub fn allocator(&self) -> &AllocatorHandle {
+        &self.allocator
+    }
+
+    /// How many offers are outstanding (`master/outstanding_offers`).
+    pub fn outstanding_offers(&self) -> usize {
+        self.state.offers.len()
+    }
 }
