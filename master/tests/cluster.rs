@@ -624,6 +624,13 @@ fn what_an_ended_task_held_is_offered_again_before_the_next_batch() {
     let finished = agent_update(&framework_id, &agent_id, "t1", TaskState::TaskFinished);
     agent.send(&master.upid(), &finished);
     let _: StatusUpdateMessage = scheduler.expect();
+    // The master gave the resources back as it forwarded the update; once
+    // the allocator has taken them, the clock may move.
+    let allocator = master.inspect(|m| m.allocator().pid().clone());
+    master
+        .runtime
+        .block_on(async move { allocator.dispatch(|_, _| ()).await })
+        .expect("allocator alive");
 
     // One slice gap of the paused clock later, not a whole interval.
     master
@@ -649,6 +656,7 @@ fn what_an_ended_task_held_is_offered_again_before_the_next_batch() {
         master.inspect(|m| (m.allocator().open_offers(), m.outstanding_offers()))
     };
     assert_eq!(open(&master), (1, 1));
+    let declined = master.next_message::<Call>();
     scheduler.send(
         &master.upid(),
         &Call {
@@ -663,6 +671,7 @@ fn what_an_ended_task_held_is_offered_again_before_the_next_batch() {
             ..Default::default()
         },
     );
+    master.handled(declined);
     assert_eq!(open(&master), (0, 0));
 }
 
