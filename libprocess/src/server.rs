@@ -2,9 +2,10 @@
 //! (delivered to its process and answered `202`) or a plain request for a
 //! process's route. Connections that open with a GET (readers: endpoints,
 //! metrics, the web UI) are handed to the reader threads, at a lower
-//! priority, so that readers never take the CPU that processes need. HTTP/1.0 and 1.1, keep-alive and pipelining, and
-//! bodies by `Content-Length` or chunked are hyper's; this module decides
-//! what each request is and where it goes.
+//! priority, so that readers never take the CPU that processes need.
+//! HTTP/1.0 and 1.1, keep-alive and pipelining, and bodies by
+//! `Content-Length` or chunked are hyper's; this module decides what each
+//! request is and where it goes.
 //!
 //! hyper rather than actix-web: actix-http (3.11.2 and later) closes a
 //! keep-alive connection after an empty response when the next pipelined

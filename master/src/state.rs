@@ -341,6 +341,17 @@ impl Agent {
         self.resources.used_total()
     }
 
+    /// Takes `resources` off what `framework_id` uses here (its task or
+    /// executor ended). Resources a snapshot shares are copied only when
+    /// the framework uses something here.
+    pub fn release(&mut self, framework_id: &str, resources: &Resources) {
+        if self.resources.used.contains_key(framework_id) {
+            if let Some(used) = self.resources_mut().used.get_mut(framework_id) {
+                *used -= resources;
+            }
+        }
+    }
+
     /// How many live tasks run on it.
     pub fn task_count(&self) -> usize {
         self.tasks.values().map(HashSet::len).sum()

@@ -212,8 +212,9 @@ impl AllocatorHandle {
         refuse: Option<Duration>,
     ) {
         let (framework, slave) = (framework_id.to_string(), slave_id.to_string());
-        self.pid
-            .post(move |p, ctx| p.recover_resources(ctx, &framework, &slave, &resources, refuse));
+        self.pid.post(move |p, ctx| {
+            p.recover_resources(ctx, &framework, &slave, &resources, refuse);
+        });
     }
 
     /// Gives back what a framework's task or executor held on an agent

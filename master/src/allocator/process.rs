@@ -351,6 +351,7 @@ impl AllocatorProcess {
         Self::log(result, "update allocation");
     }
 
+    /// Takes back resources; true when they were the framework's to give.
     pub(super) fn recover_resources(
         &mut self,
         ctx: &mut Context<Self>,
@@ -358,12 +359,12 @@ impl AllocatorProcess {
         slave: &str,
         resources: &Resources,
         refuse: Option<Duration>,
-    ) {
+    ) -> bool {
         let now = ctx.runtime().clock().now();
         let result = self
             .allocator
             .recover_resources(framework, slave, resources, refuse, now);
-        Self::log(result, "recover resources");
+        Self::log(result, "recover resources")
     }
 
     pub(super) fn release_resources(
@@ -373,11 +374,7 @@ impl AllocatorProcess {
         slave: &str,
         resources: &Resources,
     ) {
-        let now = ctx.runtime().clock().now();
-        let result = self
-            .allocator
-            .recover_resources(framework, slave, resources, None, now);
-        if Self::log(result, "release resources") {
+        if self.recover_resources(ctx, framework, slave, resources, None) {
             self.freed.insert(Arc::from(slave));
             self.await_freed_gap(ctx);
         }

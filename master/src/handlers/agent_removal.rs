@@ -313,9 +313,7 @@ impl Master {
         let resources = Resources::from_proto(&executor.resources).unwrap_or_default();
         framework.used -= &resources;
         if let Some(agent) = self.state.agents.get_mut(agent_id) {
-            if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
-                *used -= &resources;
-            }
+            agent.release(framework_id, &resources);
         }
         self.allocator
             .release_resources(framework_id, agent_id, resources);

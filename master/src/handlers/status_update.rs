@@ -155,9 +155,7 @@ impl Master {
             if let Ok(resources) = mesos_common::Resources::from_proto(&executor.resources) {
                 framework.used -= &resources;
                 if let Some(agent) = self.state.agents.get_mut(&agent_id) {
-                    if let Some(used) = agent.resources_mut().used.get_mut(&framework.id) {
-                        *used -= &resources;
-                    }
+                    agent.release(&framework.id, &resources);
                 }
                 self.allocator
                     .release_resources(&framework.id, &agent_id, resources);

@@ -214,9 +214,7 @@ impl Master {
             let agent_id = task.slave_id.value.clone();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&agent_id) {
-                if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
-                    *used -= &resources;
-                }
+                agent.release(framework_id, &resources);
                 self.allocator
                     .release_resources(framework_id, &agent_id, resources);
             }
@@ -237,9 +235,7 @@ impl Master {
             let resources = Resources::from_proto(&task.resources).unwrap_or_default();
             framework.used -= &resources;
             if let Some(agent) = self.state.agents.get_mut(&task.slave_id.value) {
-                if let Some(used) = agent.resources_mut().used.get_mut(framework_id) {
-                    *used -= &resources;
-                }
+                agent.release(framework_id, &resources);
                 self.allocator
                     .release_resources(framework_id, &task.slave_id.value, resources);
             }

@@ -3,10 +3,11 @@
 //! A read takes a [`Snapshot`] inside the master (cheap: it copies
 //! references, see `snapshot`) and renders it on a thread of its own, at a
 //! lower priority, so offers, launches and status updates keep flowing
-//! while a large state is written out. Reads are batched, as Mesos 1.11 batches its state
-//! requests: while one batch renders, new requests wait; when it is done,
-//! one snapshot serves every request that arrived meanwhile, and requests
-//! for the same endpoint and query share one rendering (and its bytes).
+//! while a large state is written out. Reads are batched, as Mesos 1.11
+//! batches its state requests: while one batch renders, new requests wait;
+//! when it is done, one snapshot serves every request that arrived
+//! meanwhile, and requests for the same endpoint and query share one
+//! rendering (and its bytes).
 //! Each request is answered from a snapshot taken after it arrived, so a
 //! reader never sees an older state than the one it asked after; many
 //! pollers cost the master one snapshot per batch, not one per request.
