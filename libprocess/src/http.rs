@@ -186,6 +186,16 @@ impl Response {
         self.headers.push((name.to_string(), value.into()));
         self
     }
+
+    /// Adds headers, in order.
+    pub fn with_headers<'a>(
+        self,
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Response {
+        headers.into_iter().fold(self, |response, (name, value)| {
+            response.with_header(name, value)
+        })
+    }
 }
 
 /// A future response, for routes that must wait (a registry write, another

@@ -138,22 +138,25 @@ mod media_tests {
 }
 
 /// Why a v1 API request is refused before its body is read: the HTTP
-/// status and Mesos's words.
+/// status, headers and words of Mesos's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// 405, 400, 415 or 406.
     pub status: u16,
+    /// Headers of the answer: `Allow: POST` with a 405.
+    pub headers: Vec<(&'static str, &'static str)>,
     /// What Mesos answers.
     pub message: String,
 }
 
 /// The checks of a v1 API request before its body, in Mesos's order: a
-/// POST (else 405; answer with `Allow: POST`), with a `Content-Type`
-/// (else 400) of ours (else 415). Gives the body's encoding.
+/// POST (else 405), with a `Content-Type` (else 400) of ours (else 415).
+/// Gives the body's encoding.
 pub fn request_encoding(method: &str, content_type: Option<&str>) -> Result<ContentType, Refusal> {
     if method != "POST" {
         return Err(Refusal {
             status: 405,
+            headers: vec![("Allow", "POST")],
             message: format!(
                 "405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received '{method}'."
             ),
@@ -162,11 +165,13 @@ pub fn request_encoding(method: &str, content_type: Option<&str>) -> Result<Cont
     let Some(content_type) = content_type else {
         return Err(Refusal {
             status: 400,
+            headers: Vec::new(),
             message: "Expecting 'Content-Type' to be present".into(),
         });
     };
     ContentType::parse(content_type).ok_or_else(|| Refusal {
         status: 415,
+        headers: Vec::new(),
         message: format!(
             "Expecting 'Content-Type' of {APPLICATION_JSON} or {APPLICATION_PROTOBUF}"
         ),
@@ -178,6 +183,7 @@ pub fn request_encoding(method: &str, content_type: Option<&str>) -> Result<Cont
 pub fn stream_encoding(accept: Option<&str>) -> Result<ContentType, Refusal> {
     ContentType::negotiate(accept).ok_or_else(|| Refusal {
         status: 406,
+        headers: Vec::new(),
         message: format!(
             "Expecting 'Accept' to allow '{APPLICATION_PROTOBUF}' or '{APPLICATION_JSON}'"
         ),

@@ -65,6 +65,15 @@ fn add_framework(handle: &AllocatorHandle, id: &str, role: &str) {
     handle.add_framework(id, &framework(role), BTreeMap::new(), true, BTreeSet::new());
 }
 
+/// A paused runtime with an allocator, and framework `f1` in role `*`.
+fn paused_with_framework() -> (Runtime, AllocatorHandle, mpsc::Receiver<Offered>) {
+    let runtime = runtime();
+    runtime.clock().pause();
+    let (handle, offers) = start(&runtime);
+    add_framework(&handle, "f1", "*");
+    (runtime, handle, offers)
+}
+
 /// Adds an agent `id` of `resources` that runs nothing yet.
 fn add_agent(handle: &AllocatorHandle, id: &str, resources: &str) {
     handle.add_slave(id, &agent_capabilities(), res(resources), BTreeMap::new());
@@ -112,10 +121,7 @@ fn agents_offered(offer: &Offered) -> Vec<String> {
 
 #[test]
 fn a_new_agent_is_offered_soon_and_a_refusal_lasts_until_the_clock_passes_it() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     add_agent(&handle, "s1", "cpus:2;mem:1024");
 
     // Adding resources triggers a cycle without waiting for the interval.
@@ -169,10 +175,7 @@ fn a_burst_of_events_causes_one_cycle() {
 
 #[test]
 fn suppressed_frameworks_get_offers_again_after_revive() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     handle.suppress_offers("f1", BTreeSet::new());
     add_agent(&handle, "s1", "cpus:2;mem:1024");
     settle(&runtime, &handle);
@@ -199,10 +202,7 @@ fn suppressed_frameworks_get_offers_again_after_revive() {
 
 #[test]
 fn recovered_resources_wait_for_the_next_batch() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     add_agent(&handle, "s1", "cpus:2;mem:1024");
     let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
     let resources = Resources::clone(&offered["*"]["s1"]);
@@ -223,10 +223,7 @@ fn recovered_resources_wait_for_the_next_batch() {
 
 #[test]
 fn what_ended_tasks_give_back_is_offered_again_a_slice_gap_later() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     add_agent(&handle, "s1", "cpus:2;mem:1024");
     let (_, offered) = offers.recv_timeout(BOUND).expect("an offer");
     let resources = Resources::clone(&offered["*"]["s1"]);
@@ -246,10 +243,7 @@ fn what_ended_tasks_give_back_is_offered_again_a_slice_gap_later() {
 
 #[test]
 fn freed_agents_are_looked_at_no_faster_than_the_batch_looks_at_agents() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, 200);
     // Every task ends at once.
     for (agent, resources) in held {
@@ -278,10 +272,7 @@ fn freed_agents_are_looked_at_no_faster_than_the_batch_looks_at_agents() {
 
 #[test]
 fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     // Three slices of agents, all offered and none answered: more open
     // offers than a slice makes.
     let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, 3 * MIN_SLICE_AGENTS);
@@ -308,10 +299,7 @@ fn freed_resources_wait_while_frameworks_sit_on_their_offers() {
 
 #[test]
 fn the_batch_offers_each_agent_once_per_interval_in_slices() {
-    let runtime = runtime();
-    runtime.clock().pause();
-    let (handle, offers) = start(&runtime);
-    add_framework(&handle, "f1", "*");
+    let (runtime, handle, offers) = paused_with_framework();
     let agents = 4 * MIN_SLICE_AGENTS;
     // Everything offered as the agents came is declined at once.
     let held = add_agents_and_take_their_offers(&runtime, &handle, &offers, agents);

@@ -37,12 +37,7 @@ fn text(status: u16, message: impl Into<String>) -> Response {
 
 /// The answer to a request refused before its body was read.
 fn refused(refusal: codec::Refusal) -> Response {
-    let response = text(refusal.status, refusal.message);
-    if refusal.status == 405 {
-        response.with_header("Allow", "POST")
-    } else {
-        response
-    }
+    text(refusal.status, refusal.message).with_headers(refusal.headers)
 }
 
 /// The checks of a request that need no agent state: method, content
